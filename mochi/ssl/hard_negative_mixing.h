@@ -1,0 +1,73 @@
+// Hard negative mixing (MoCHi, Kalantidis et al. 2020, sections 2.3-2.5 of ../shared/notes/paper.md).
+//
+// For each query q (L2-normalised), take the N queue negatives with the highest q.n, then build
+//   s  synthetic negatives h  = normalize(a*n_i + (1-a)*n_j),  a ~ U(0, 1),   n_i, n_j in top-N
+//   s' synthetic negatives h' = normalize(b*q  + (1-b)*n_j),  b ~ U(0, beta_max), n_j in top-N
+// and append their logits q.h / tau, q.h' / tau after the queue logits. Pairs are drawn
+// independently and uniformly with replacement (s may exceed N; i == j is allowed).
+//
+// Two implementations with identical values and gradients w.r.t. q:
+// - the vector form builds h and h' ([B, s, D]); it is the reference and the only one that can
+//   let gradients flow through the synthetic points;
+// - the fast form (default) never builds them: with unit vectors
+//     q.h  = (a q.n_i + (1-a) q.n_j) / sqrt(a^2 + (1-a)^2 + 2a(1-a) n_i.n_j)
+//     q.h' = (b + (1-b) q.n_j)        / sqrt(b^2 + (1-b)^2 + 2b(1-b) q.n_j)
+//   where q.n are the queue logits already computed and n_i.n_j is one dot product per pair.
+//   Writing each logit as (detached coefficients) x (logits that carry q's gradient) gives the
+//   gradient h/tau, exactly that of a detached synthetic vector.
+#ifndef MOCHI_SSL_HARD_NEGATIVE_MIXING_H_
+#define MOCHI_SSL_HARD_NEGATIVE_MIXING_H_
+
+#include <cstdint>
+#include "c10/util/Optional.h"
+
+#include "ATen/core/Generator.h"
+#include "ATen/core/Tensor.h"
+
+namespace mochi::ssl {
+
+struct MixingOptions {
+  int64_t num_hardest = 0;      // N
+  int64_t num_mixed_pairs = 0;  // s
+  int64_t num_query_mixed = 0;  // s'
+  double query_mix_max = 0.5;   // b ~ U(0, query_mix_max)
+  // false: synthetic points are constants (the paper's implementations); uses the fast form.
+  bool gradient_through_synthetic = false;
+};
+
+// The random draws of one step; exposed so tests and statistics can recompute every value.
+struct MixingDraws {
+  at::Tensor hardest;        // int64 [B, N] queue indices, by decreasing q.n
+  at::Tensor pair_first;     // int64 [B, s] positions in `hardest` (n_i)
+  at::Tensor pair_second;    // int64 [B, s] positions in `hardest` (n_j)
+  at::Tensor pair_weight;    // float [B, s] a
+  at::Tensor query_partner;  // int64 [B, s'] positions in `hardest` (n_j)
+  at::Tensor query_weight;   // float [B, s'] b
+};
+
+// Draws the top-N selection and the mixing coefficients. `queue_similarity` is q.n for every
+// queue entry ([B, K]; only its values are used).
+MixingDraws DrawMixing(const at::Tensor& queue_similarity, const MixingOptions& options,
+                       c10::optional<at::Generator> generator);
+
+// Synthetic logits q.h / tau for the s + s' synthetic negatives: [B, s + s'] (pair-mixed first).
+//   q: [B, D] L2-normalised query embeddings (carries the gradient).
+//   queue: [K, D] L2-normalised negatives (no gradient).
+//   queue_similarity: q @ queue^T, [B, K], computed from the same q (so it carries the gradient).
+at::Tensor SyntheticLogits(const at::Tensor& q, const at::Tensor& queue,
+                           const at::Tensor& queue_similarity, const MixingDraws& draws,
+                           double temperature, const MixingOptions& options);
+
+// The reference vector form: builds h [B, s, D] and h' [B, s', D] explicitly.
+struct SyntheticNegatives {
+  at::Tensor pair_mixed;   // [B, s, D], unit norm
+  at::Tensor query_mixed;  // [B, s', D], unit norm
+};
+SyntheticNegatives BuildSyntheticNegatives(const at::Tensor& q, const at::Tensor& queue,
+                                           const MixingDraws& draws, const MixingOptions& options);
+at::Tensor SyntheticLogitsFromVectors(const at::Tensor& q, const SyntheticNegatives& negatives,
+                                      double temperature);
+
+}  // namespace mochi::ssl
+
+#endif  // MOCHI_SSL_HARD_NEGATIVE_MIXING_H_

@@ -1,0 +1,174 @@
+#include "mochi/ssl/hard_negative_mixing.h"
+
+#include <cmath>
+
+#include "ATen/ATen.h"
+#include "ATen/CPUGeneratorImpl.h"
+#include "gtest/gtest.h"
+
+namespace mochi::ssl {
+namespace {
+
+at::Tensor Long(std::vector<int64_t> values, std::vector<int64_t> shape) {
+  return at::tensor(values, at::kLong).reshape(shape);
+}
+// L2-normalises rows.
+at::Tensor Normalize(const at::Tensor& x) { return x / x.norm(2, 1, true); }
+
+at::Tensor Float(std::vector<float> values, std::vector<int64_t> shape) {
+  return at::tensor(values, at::kFloat).reshape(shape);
+}
+
+// Hand-made 2-D example. q = (1, 0); queue n0 = (.6, .8), n1 = (.8, .6), n2 = (0, 1), n3 = (-1, 0),
+// so q.n = (.6, .8, 0, -1) and the top-2 are n1 then n0.
+struct HandExample {
+  at::Tensor q = Float({1, 0}, {1, 2});
+  at::Tensor queue = Float({.6f, .8f, .8f, .6f, 0, 1, -1, 0}, {4, 2});
+  MixingOptions options{/*num_hardest=*/2, /*num_mixed_pairs=*/1, /*num_query_mixed=*/1};
+  MixingDraws Draws() const {
+    MixingDraws d;
+    d.hardest = Long({1, 0}, {1, 2});
+    d.pair_first = Long({0}, {1, 1});   // n1
+    d.pair_second = Long({1}, {1, 1});  // n0
+    d.pair_weight = Float({0.5f}, {1, 1});
+    d.query_partner = Long({0}, {1, 1});  // n1
+    d.query_weight = Float({0.25f}, {1, 1});
+    return d;
+  }
+};
+
+TEST(HardNegativeMixingTest, HandComputedLogits) {
+  HandExample ex;
+  const at::Tensor similarity = at::matmul(ex.q, ex.queue.t());
+  const at::Tensor logits =
+      SyntheticLogits(ex.q, ex.queue, similarity, ex.Draws(), /*temperature=*/0.5, ex.options);
+  ASSERT_EQ(logits.sizes(), (at::IntArrayRef{1, 2}));
+  // h = normalize(.5 (.8,.6) + .5 (.6,.8)) = (1,1)/sqrt(2); q.h / tau = 0.70711 / 0.5.
+  EXPECT_NEAR(logits[0][0].item<float>(), 1.414214f, 1e-5);
+  // h' = normalize(.25 (1,0) + .75 (.8,.6)) = (.85,.45)/sqrt(.925); q.h' / tau = .883792 / .5.
+  EXPECT_NEAR(logits[0][1].item<float>(), 1.767584f, 1e-5);
+}
+
+TEST(HardNegativeMixingTest, HandComputedVectorsHaveUnitNorm) {
+  HandExample ex;
+  const SyntheticNegatives h = BuildSyntheticNegatives(ex.q, ex.queue, ex.Draws(), ex.options);
+  EXPECT_NEAR(h.pair_mixed[0][0][0].item<float>(), 0.7071068f, 1e-6);
+  EXPECT_NEAR(h.pair_mixed[0][0][1].item<float>(), 0.7071068f, 1e-6);
+  EXPECT_NEAR(h.query_mixed[0][0][0].item<float>(), 0.85f / std::sqrt(0.925f), 1e-6);
+  EXPECT_NEAR(h.query_mixed[0][0][1].item<float>(), 0.45f / std::sqrt(0.925f), 1e-6);
+}
+
+// Review 1's identity: before normalisation q.h~' = b + (1-b) q.n_j.
+TEST(HardNegativeMixingTest, QueryMixingIdentityBeforeNormalisation) {
+  at::manual_seed(3);
+  const at::Tensor q = Normalize(at::randn({5, 16}));
+  const at::Tensor n = Normalize(at::randn({5, 16}));
+  const at::Tensor b = at::rand({5, 1}) * 0.5;
+  const at::Tensor unnormalised = b * q + (1 - b) * n;
+  const at::Tensor lhs = (q * unnormalised).sum(1);
+  const at::Tensor rhs = b.squeeze(1) + (1 - b.squeeze(1)) * (q * n).sum(1);
+  EXPECT_TRUE(at::allclose(lhs, rhs, 1e-5, 1e-6));
+}
+
+struct RandomProblem {
+  int64_t batch = 6, dim = 16, queue_size = 64;
+  MixingOptions options{/*num_hardest=*/8, /*num_mixed_pairs=*/12, /*num_query_mixed=*/5};
+  at::Tensor q, queue;
+  RandomProblem() {
+    at::manual_seed(7);
+    q = Normalize(at::randn({batch, dim}));
+    queue = Normalize(at::randn({queue_size, dim}));
+  }
+};
+
+TEST(HardNegativeMixingTest, DrawsComeFromTheTopN) {
+  RandomProblem p;
+  const at::Tensor similarity = at::matmul(p.q, p.queue.t());
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(11);
+  const MixingDraws d = DrawMixing(similarity, p.options, gen);
+  ASSERT_EQ(d.hardest.sizes(), (at::IntArrayRef{p.batch, 8}));
+  const at::Tensor expected = std::get<1>(similarity.sort(1, /*descending=*/true)).slice(1, 0, 8);
+  EXPECT_TRUE(at::equal(d.hardest, expected));
+  EXPECT_EQ(d.pair_first.sizes(), (at::IntArrayRef{p.batch, 12}));
+  EXPECT_EQ(d.query_partner.sizes(), (at::IntArrayRef{p.batch, 5}));
+  EXPECT_GE(d.pair_first.min().item<int64_t>(), 0);
+  EXPECT_LT(d.pair_second.max().item<int64_t>(), 8);
+  EXPECT_GE(d.pair_weight.min().item<float>(), 0.f);
+  EXPECT_LT(d.pair_weight.max().item<float>(), 1.f);
+  EXPECT_GE(d.query_weight.min().item<float>(), 0.f);
+  EXPECT_LT(d.query_weight.max().item<float>(), 0.5f);  // b < 0.5
+}
+
+TEST(HardNegativeMixingTest, DrawsAreReproducibleFromTheGeneratorSeed) {
+  RandomProblem p;
+  const at::Tensor similarity = at::matmul(p.q, p.queue.t());
+  const MixingDraws a = DrawMixing(similarity, p.options, at::make_generator<at::CPUGeneratorImpl>(5));
+  const MixingDraws b = DrawMixing(similarity, p.options, at::make_generator<at::CPUGeneratorImpl>(5));
+  const MixingDraws c = DrawMixing(similarity, p.options, at::make_generator<at::CPUGeneratorImpl>(6));
+  EXPECT_TRUE(at::equal(a.pair_first, b.pair_first));
+  EXPECT_TRUE(at::equal(a.query_weight, b.query_weight));
+  EXPECT_FALSE(at::equal(a.pair_weight, c.pair_weight));
+}
+
+TEST(HardNegativeMixingTest, SyntheticVectorsAreUnitNormAndBuiltFromTheTopN) {
+  RandomProblem p;
+  const at::Tensor similarity = at::matmul(p.q, p.queue.t());
+  const MixingDraws d = DrawMixing(similarity, p.options, at::make_generator<at::CPUGeneratorImpl>(1));
+  const SyntheticNegatives h = BuildSyntheticNegatives(p.q, p.queue, d, p.options);
+  EXPECT_TRUE(at::allclose(h.pair_mixed.norm(2, -1), at::ones({p.batch, 12}), 1e-5, 1e-6));
+  EXPECT_TRUE(at::allclose(h.query_mixed.norm(2, -1), at::ones({p.batch, 5}), 1e-5, 1e-6));
+  // Recompute one synthetic point by hand from its draws.
+  const int64_t b = 2, k = 3;
+  const int64_t i = d.hardest[b][d.pair_first[b][k].item<int64_t>()].item<int64_t>();
+  const int64_t j = d.hardest[b][d.pair_second[b][k].item<int64_t>()].item<int64_t>();
+  const float a = d.pair_weight[b][k].item<float>();
+  at::Tensor expected = a * p.queue[i] + (1 - a) * p.queue[j];
+  expected = expected / expected.norm();
+  EXPECT_TRUE(at::allclose(h.pair_mixed[b][k], expected, 1e-5, 1e-6));
+  EXPECT_FALSE(h.pair_mixed.requires_grad());
+}
+
+// The fast scalar form must equal the vector form in value and in gradient w.r.t. q.
+TEST(HardNegativeMixingTest, FastFormMatchesVectorFormInValueAndGradient) {
+  RandomProblem p;
+  const MixingDraws d = DrawMixing(at::matmul(p.q, p.queue.t()), p.options,
+                                   at::make_generator<at::CPUGeneratorImpl>(2));
+  const at::Tensor upstream = at::randn({p.batch, 17});
+
+  at::Tensor q_fast = p.q.clone().requires_grad_(true);
+  const at::Tensor fast =
+      SyntheticLogits(q_fast, p.queue, at::matmul(q_fast, p.queue.t()), d, 0.2, p.options);
+  (fast * upstream).sum().backward();
+
+  at::Tensor q_vec = p.q.clone().requires_grad_(true);
+  const at::Tensor vec = SyntheticLogitsFromVectors(
+      q_vec, BuildSyntheticNegatives(q_vec, p.queue, d, p.options), 0.2);
+  (vec * upstream).sum().backward();
+
+  ASSERT_EQ(fast.sizes(), (at::IntArrayRef{p.batch, 17}));
+  EXPECT_TRUE(at::allclose(fast, vec, 1e-4, 1e-5)) << (fast - vec).abs().max();
+  EXPECT_TRUE(at::allclose(q_fast.grad(), q_vec.grad(), 1e-4, 1e-5))
+      << (q_fast.grad() - q_vec.grad()).abs().max();
+}
+
+TEST(HardNegativeMixingTest, GradientThroughSyntheticChangesTheGradient) {
+  RandomProblem p;
+  const MixingDraws d = DrawMixing(at::matmul(p.q, p.queue.t()), p.options,
+                                   at::make_generator<at::CPUGeneratorImpl>(4));
+  auto grad = [&](bool through) {
+    MixingOptions options = p.options;
+    options.gradient_through_synthetic = through;
+    at::Tensor q = p.q.clone().requires_grad_(true);
+    SyntheticLogits(q, p.queue, at::matmul(q, p.queue.t()), d, 0.2, options).sum().backward();
+    return q.grad();
+  };
+  EXPECT_FALSE(at::allclose(grad(true), grad(false), 1e-3, 1e-4));
+}
+
+TEST(HardNegativeMixingTest, RejectsPairMixingWithFewerThanTwoHardest) {
+  MixingOptions options{/*num_hardest=*/1, /*num_mixed_pairs=*/4, /*num_query_mixed=*/0};
+  EXPECT_THROW(DrawMixing(at::randn({2, 8}), options, c10::nullopt), c10::Error);
+}
+
+}  // namespace
+}  // namespace mochi::ssl
