@@ -91,17 +91,16 @@ absl::StatusOr<std::unique_ptr<FashionMnist>> FashionMnist::Load(
     MOCHI_RETURN_IF_ERROR(VerifyMd5(images_path, files.images_md5, images.md5_hex));
     MOCHI_RETURN_IF_ERROR(VerifyMd5(labels_path, files.labels_md5, labels.md5_hex));
   }
-  const std::vector<int32_t> expected_image_dims = {static_cast<int32_t>(files.size),
-                                                    kImageSize, kImageSize};
+  const std::vector<int32_t> expected_image_dims = {static_cast<int32_t>(files.size), kImageSize,
+                                                    kImageSize};
   if (images.dims != expected_image_dims) {
-    return absl::DataLossError(absl::StrCat(images_path, ": dims ",
-                                            absl::StrJoin(images.dims, "x"), ", expected ",
+    return absl::DataLossError(absl::StrCat(images_path, ": dims ", absl::StrJoin(images.dims, "x"),
+                                            ", expected ",
                                             absl::StrJoin(expected_image_dims, "x")));
   }
   if (labels.dims != std::vector<int32_t>{static_cast<int32_t>(files.size)}) {
-    return absl::DataLossError(absl::StrCat(labels_path, ": dims ",
-                                            absl::StrJoin(labels.dims, "x"), ", expected ",
-                                            files.size));
+    return absl::DataLossError(absl::StrCat(labels_path, ": dims ", absl::StrJoin(labels.dims, "x"),
+                                            ", expected ", files.size));
   }
   for (size_t i = 0; i < labels.data.size(); ++i) {
     if (labels.data[i] >= kNumClasses) {
@@ -149,9 +148,8 @@ absl::StatusOr<Example> FashionMnist::Get(int64_t index) const {
 
 std::string FashionMnist::Describe() const {
   const SplitFiles& files = FilesFor(options_.split);
-  const std::string count = size() == files.size
-                                ? absl::StrCat("n=", size())
-                                : absl::StrCat("n=", size(), " of ", files.size);
+  const std::string count = size() == files.size ? absl::StrCat("n=", size())
+                                                 : absl::StrCat("n=", size(), " of ", files.size);
   return absl::StrCat("fashion_mnist(", files.name, ", ", count, ", ",
                       options_.verify_checksums ? "md5 verified" : "md5 not verified", ")");
 }

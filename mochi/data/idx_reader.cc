@@ -87,9 +87,10 @@ std::string Md5Hex(absl::string_view bytes) {
 absl::StatusOr<IdxArray> ReadGzipIdx(const std::string& path) {
   std::error_code error;
   if (!std::filesystem::exists(path, error)) {
-    return absl::NotFoundError(absl::StrCat(
-        path, ": no such file. The Fashion-MNIST files come from the apt package "
-              "dataset-fashion-mnist; install it with `bash tools/setup.sh`"));
+    return absl::NotFoundError(
+        absl::StrCat(path,
+                     ": no such file. The Fashion-MNIST files come from the apt package "
+                     "dataset-fashion-mnist; install it with `bash tools/setup.sh`"));
   }
   if (std::filesystem::is_directory(path, error)) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory, not an IDX file"));
@@ -122,15 +123,15 @@ absl::StatusOr<IdxArray> ReadGzipIdx(const std::string& path) {
   }
   const int num_dims = magic[3];
   if (magic[0] != 0 || magic[1] != 0 || num_dims < 1 || num_dims > kMaxDims) {
-    return absl::DataLossError(absl::StrCat(
-        path, ": bad IDX magic 0x", ToHex(magic, 4), " (expected 0x0000, a type byte, then 1..",
-        kMaxDims, " as the dimension count)"));
+    return absl::DataLossError(absl::StrCat(path, ": bad IDX magic 0x", ToHex(magic, 4),
+                                            " (expected 0x0000, a type byte, then 1..", kMaxDims,
+                                            " as the dimension count)"));
   }
   if (magic[2] != kUnsignedByteType) {
     if (IsOtherIdxType(magic[2])) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ": IDX element type 0x", ToHex(&magic[2], 1),
-          " is not supported (only 0x08, unsigned byte)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": IDX element type 0x", ToHex(&magic[2], 1),
+                       " is not supported (only 0x08, unsigned byte)"));
     }
     return absl::DataLossError(
         absl::StrCat(path, ": bad IDX magic, unknown element type 0x", ToHex(&magic[2], 1)));
@@ -175,8 +176,8 @@ absl::StatusOr<IdxArray> ReadGzipIdx(const std::string& path) {
   }
   if (have < payload_size) {
     return absl::DataLossError(absl::StrCat(path, ": IDX payload truncated: dims ",
-                                            absl::StrJoin(array.dims, "x"), " need ",
-                                            payload_size, " bytes, file has ", have));
+                                            absl::StrJoin(array.dims, "x"), " need ", payload_size,
+                                            " bytes, file has ", have));
   }
   uint8_t extra;
   {

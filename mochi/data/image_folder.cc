@@ -89,8 +89,8 @@ absl::StatusOr<std::vector<std::string>> ReadClassList(const std::string& path) 
     line = absl::StripAsciiWhitespace(line);
     if (line.empty()) continue;
     if (absl::StrContains(line, '/')) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ":", line_number, ": class name '", line, "' must be a directory name, not a path"));
+      return absl::InvalidArgumentError(absl::StrCat(path, ":", line_number, ": class name '", line,
+                                                     "' must be a directory name, not a path"));
     }
     if (!seen.insert(std::string(line)).second) {
       return absl::InvalidArgumentError(
@@ -126,14 +126,13 @@ absl::StatusOr<std::unique_ptr<ImageFolder>> ImageFolder::Load(const ImageFolder
     const std::string dir = absl::StrCat(options.root, "/", classes[label]);
     if (!fs::is_directory(dir, error)) {
       return absl::NotFoundError(absl::StrCat("class '", classes[label], "' (listed in ",
-                                              options.class_list_file, ") has no directory ",
-                                              dir));
+                                              options.class_list_file, ") has no directory ", dir));
     }
     MOCHI_ASSIGN_OR_RETURN(std::vector<std::string> images, ListImages(dir));
     // A class no sample can have still counts in num_classes(); torchvision refuses it too.
     if (images.empty()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "class '", classes[label], "' has no .jpg/.jpeg/.png images in ", dir));
+      return absl::FailedPreconditionError(
+          absl::StrCat("class '", classes[label], "' has no .jpg/.jpeg/.png images in ", dir));
     }
     for (const std::string& name : images) {
       samples.push_back({absl::StrCat(dir, "/", name), static_cast<int64_t>(label)});
@@ -163,8 +162,8 @@ absl::StatusOr<Example> ImageFolder::Get(int64_t index) const {
       reinterpret_cast<const stbi_uc*>(encoded.data()), static_cast<int>(encoded.size()), &width,
       &height, &channels_in_file, /*req_comp=*/3));
   if (pixels == nullptr) {
-    return absl::DataLossError(absl::StrCat(sample.path, ": cannot decode image (stb_image: ",
-                                            stbi_failure_reason(), ")"));
+    return absl::DataLossError(absl::StrCat(
+        sample.path, ": cannot decode image (stb_image: ", stbi_failure_reason(), ")"));
   }
   Example example;
   example.label = sample.label;

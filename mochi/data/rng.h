@@ -7,6 +7,7 @@
 #ifndef MOCHI_DATA_RNG_H_
 #define MOCHI_DATA_RNG_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -82,7 +83,7 @@ class Rng {
 
 // A uniformly random permutation of 0..n-1 (Fisher-Yates driven by Rng(seed)).
 inline std::vector<int64_t> Permutation(int64_t n, uint64_t seed) {
-  std::vector<int64_t> perm(n > 0 ? static_cast<size_t>(n) : 0);
+  std::vector<int64_t> perm(n > 0 ? static_cast<std::size_t>(n) : 0);
   for (int64_t i = 0; i < n; ++i) perm[i] = i;
   Rng rng(seed);
   for (int64_t i = n - 1; i > 0; --i) {

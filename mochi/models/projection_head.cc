@@ -23,8 +23,7 @@ absl::Status ValidateProjectionHeadOptions(const ProjectionHeadOptions& options)
   return absl::OkStatus();
 }
 
-ProjectionHeadImpl::ProjectionHeadImpl(const ProjectionHeadOptions& options)
-    : options_(options) {
+ProjectionHeadImpl::ProjectionHeadImpl(const ProjectionHeadOptions& options) : options_(options) {
   const absl::Status status = ValidateProjectionHeadOptions(options_);
   TORCH_CHECK_VALUE(status.ok(), std::string(status.message()));
   if (options_.hidden_dim == 0) options_.hidden_dim = options_.in_dim;
@@ -46,7 +45,7 @@ torch::Tensor ProjectionHeadImpl::forward(torch::Tensor x) {
               "ProjectionHead::forward: expected x of shape [B, ", options_.in_dim, "], got ",
               x.sizes());
   if (options_.mlp) return fc2_(relu1_(fc0_(x)));  // [B, out_dim]
-  return torch::linear(x, weight_, bias_);          // [B, out_dim]
+  return torch::linear(x, weight_, bias_);         // [B, out_dim]
 }
 
 absl::StatusOr<ProjectionHead> MakeProjectionHead(const ProjectionHeadOptions& options) {

@@ -15,10 +15,8 @@ constexpr double kBnMomentum = 0.1;  // torchvision (PyTorch) defaults
 constexpr double kBnEps = 1e-5;
 
 torch::nn::Conv2d Conv(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t padding) {
-  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, kernel)
-                               .stride(stride)
-                               .padding(padding)
-                               .bias(false));
+  return torch::nn::Conv2d(
+      torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(padding).bias(false));
 }
 
 torch::nn::BatchNorm2d Bn(int64_t channels) {
@@ -154,8 +152,8 @@ absl::Status ValidateResNetOptions(const ResNetOptions& options) {
         absl::StrCat("ResNetOptions.width must be > 0, got ", options.width()));
   }
   if (options.in_channels() != 1 && options.in_channels() != 3) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "ResNetOptions.in_channels must be 1 or 3, got ", options.in_channels()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("ResNetOptions.in_channels must be 1 or 3, got ", options.in_channels()));
   }
   if (options.num_classes() < 0) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -182,12 +180,11 @@ ResNetImpl::ResNetImpl(const ResNetOptions& options) : options_(options) {
   torch::nn::Sequential* layers[4] = {&layer1_, &layer2_, &layer3_, &layer4_};
   for (int i = 0; i < 4; ++i) {
     const int64_t planes = width << i;
-    torch::nn::Sequential layer =
-        layout.bottleneck
-            ? MakeLayer<Bottleneck, BottleneckImpl>(&in_planes, planes, layout.blocks[i],
-                                                    strides[i])
-            : MakeLayer<BasicBlock, BasicBlockImpl>(&in_planes, planes, layout.blocks[i],
-                                                    strides[i]);
+    torch::nn::Sequential layer = layout.bottleneck
+                                      ? MakeLayer<Bottleneck, BottleneckImpl>(
+                                            &in_planes, planes, layout.blocks[i], strides[i])
+                                      : MakeLayer<BasicBlock, BasicBlockImpl>(
+                                            &in_planes, planes, layout.blocks[i], strides[i]);
     *layers[i] = register_module(absl::StrCat("layer", i + 1), layer);
   }
   feature_dim_ = in_planes;

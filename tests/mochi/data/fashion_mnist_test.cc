@@ -42,8 +42,8 @@ std::string TempDir(const std::string& name) {
 // A copy of the package in a fresh directory, for tests that damage one file.
 std::string CopyOfPackage(const std::string& name) {
   const std::string root = TempDir(name);
-  for (const char* file : {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", kTestImages,
-                           kTestLabels}) {
+  for (const char* file :
+       {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", kTestImages, kTestLabels}) {
     fs::copy_file(absl::StrCat(kPackageRoot, "/", file), absl::StrCat(root, "/", file),
                   fs::copy_options::overwrite_existing);
   }
@@ -97,7 +97,8 @@ class FashionMnistPackageTest : public ::testing::Test {
  protected:
   // The train split is loaded once for the whole suite (47 MB to inflate and hash).
   static void SetUpTestSuite() {
-    absl::StatusOr<std::unique_ptr<FashionMnist>> train = FashionMnist::Load(OptionsFor(Split::kTrain));
+    absl::StatusOr<std::unique_ptr<FashionMnist>> train =
+        FashionMnist::Load(OptionsFor(Split::kTrain));
     ASSERT_TRUE(train.ok()) << train.status();
     train_ = std::move(train).value().release();
   }
@@ -213,10 +214,10 @@ TEST(FashionMnistTest, FlippedPixelFailsTheChecksum) {
   WriteGzip(images_path, raw);
 
   FashionMnistOptions options = OptionsFor(Split::kTest, root);
-  EXPECT_THAT(FashionMnist::Load(options),
-              StatusIs(absl::StatusCode::kDataLoss,
-                       AllOf(HasSubstr(images_path), HasSubstr("md5"),
-                             HasSubstr("8181f5470baa50b63fa0f6fddb340f0a"))));
+  EXPECT_THAT(
+      FashionMnist::Load(options),
+      StatusIs(absl::StatusCode::kDataLoss, AllOf(HasSubstr(images_path), HasSubstr("md5"),
+                                                  HasSubstr("8181f5470baa50b63fa0f6fddb340f0a"))));
 
   // Without verification the (structurally valid) copy loads, flipped pixel and all.
   options.verify_checksums = false;
@@ -279,9 +280,9 @@ TEST(FashionMnistTest, LabelOutOfRangeIsDataLoss) {
 
 TEST(FashionMnistTest, MissingRootIsNotFoundWithSetupHint) {
   const std::string root = absl::StrCat(TempDir("empty"), "/no_such_dir");
-  EXPECT_THAT(FashionMnist::Load(OptionsFor(Split::kTrain, root)),
-              StatusIs(absl::StatusCode::kNotFound,
-                       AllOf(HasSubstr(root), HasSubstr("tools/setup.sh"))));
+  EXPECT_THAT(
+      FashionMnist::Load(OptionsFor(Split::kTrain, root)),
+      StatusIs(absl::StatusCode::kNotFound, AllOf(HasSubstr(root), HasSubstr("tools/setup.sh"))));
 }
 
 TEST(FashionMnistTest, MissingFileIsNotFoundWithSetupHint) {

@@ -137,8 +137,8 @@ TEST(ReadGzipIdxTest, TruncatedHeaderIsDataLoss) {
 TEST(ReadGzipIdxTest, TrailingBytesAreDataLoss) {
   const std::string path = TempPath("trailing.idx.gz");
   WriteGzip(path, IdxHeader({10, 10}) + Payload(101));
-  EXPECT_THAT(ReadGzipIdx(path), StatusIs(absl::StatusCode::kDataLoss,
-                                          AllOf(HasSubstr(path), HasSubstr("trailing"))));
+  EXPECT_THAT(ReadGzipIdx(path),
+              StatusIs(absl::StatusCode::kDataLoss, AllOf(HasSubstr(path), HasSubstr("trailing"))));
 }
 
 TEST(ReadGzipIdxTest, CutGzipStreamIsDataLoss) {
@@ -181,10 +181,9 @@ TEST(ReadGzipIdxTest, NotGzipIsDataLoss) {
 
 TEST(ReadGzipIdxTest, MissingFileIsNotFoundWithSetupHint) {
   const std::string path = TempPath("does_not_exist.idx.gz");
-  EXPECT_THAT(ReadGzipIdx(path),
-              StatusIs(absl::StatusCode::kNotFound,
-                       AllOf(HasSubstr(path), HasSubstr("bash tools/setup.sh"),
-                             HasSubstr("dataset-fashion-mnist"))));
+  EXPECT_THAT(ReadGzipIdx(path), StatusIs(absl::StatusCode::kNotFound,
+                                          AllOf(HasSubstr(path), HasSubstr("bash tools/setup.sh"),
+                                                HasSubstr("dataset-fashion-mnist"))));
 }
 
 }  // namespace

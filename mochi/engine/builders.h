@@ -1,0 +1,41 @@
+// Builders: the only code that turns config protos into datasets, transforms and modules
+// (modules themselves never see a proto).
+#ifndef MOCHI_ENGINE_BUILDERS_H_
+#define MOCHI_ENGINE_BUILDERS_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "mochi/data/augment.h"
+#include "mochi/data/dataset.h"
+#include "mochi/data/loader.h"
+#include "mochi/models/resnet.h"
+#include "mochi/proto/pretrain.pb.h"
+#include "mochi/ssl/hard_negative_mixing.h"
+#include "mochi/ssl/moco.h"
+
+namespace mochi {
+
+// A path from a config or flag, resolved for `bazel run`: "$MOCHI_IMAGENET" is expanded and
+// relative paths are taken from BUILD_WORKSPACE_DIRECTORY (or the current directory).
+std::string ResolvePath(const std::string& path);
+
+absl::StatusOr<std::unique_ptr<data::Dataset>> BuildDataset(const proto::Dataset& config);
+
+data::AugmentOptions BuildAugmentOptions(const proto::Augmentation& config);
+
+// The two MoCo views of one sample, with per-view seeds derived from the sample seed.
+absl::StatusOr<data::SampleTransform> BuildTwoViewTransform(const proto::Augmentation& config,
+                                                            int input_channels);
+
+models::ResNetOptions BuildResNetOptions(const proto::Backbone& config, int64_t num_classes);
+
+absl::StatusOr<ssl::Moco> BuildMoco(const proto::PretrainConfig& config);
+
+// Null when the config has no mixing.
+std::unique_ptr<ssl::MixingOptions> BuildMixingOptions(const proto::MoCo& config);
+
+}  // namespace mochi
+
+#endif  // MOCHI_ENGINE_BUILDERS_H_

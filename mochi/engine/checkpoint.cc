@@ -1,0 +1,119 @@
+#include "mochi/engine/checkpoint.h"
+
+#include <cstdio>
+#include <filesystem>
+
+#include "ATen/ATen.h"
+#include "absl/strings/str_cat.h"
+#include "torch/serialize/archive.h"
+
+namespace mochi {
+namespace {
+
+constexpr int64_t kFormatVersion = 1;
+
+at::Tensor StringToTensor(const std::string& s) {
+  return at::from_blob(const_cast<char*>(s.data()), {static_cast<int64_t>(s.size())}, at::kByte)
+      .clone();
+}
+
+std::string TensorToString(const at::Tensor& t) {
+  const at::Tensor bytes = t.to(at::kByte).contiguous();
+  return std::string(reinterpret_cast<const char*>(bytes.data_ptr<uint8_t>()), bytes.numel());
+}
+
+}  // namespace
+
+absl::Status SaveCheckpoint(const std::string& path, torch::nn::Module& model,
+                            torch::optim::Optimizer& optimizer, const TrainPosition& position,
+                            const NamedGenerators& generators) {
+  const std::string temp = path + ".tmp";
+  try {
+    torch::serialize::OutputArchive archive;
+    torch::serialize::OutputArchive model_archive;
+    model.save(model_archive);
+    archive.write("model", model_archive);
+    torch::serialize::OutputArchive optimizer_archive;
+    optimizer.save(optimizer_archive);
+    archive.write("optimizer", optimizer_archive);
+    archive.write("format_version", at::tensor({kFormatVersion}));
+    archive.write("position", at::tensor({position.epoch, position.step_in_epoch,
+                                          position.global_step}));
+    archive.write("config", StringToTensor(position.config_text));
+    for (const auto& [name, generator] : generators) {
+      archive.write("rng/" + name, generator.get_state());
+    }
+    archive.save_to(temp);
+  } catch (const c10::Error& e) {
+    return absl::InternalError(absl::StrCat(temp, ": writing checkpoint failed: ",
+                                            e.what_without_backtrace()));
+  }
+  std::error_code error;
+  std::filesystem::rename(temp, path, error);
+  if (error) return absl::InternalError(absl::StrCat("rename ", temp, " -> ", path, ": ", error.message()));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TrainPosition> LoadCheckpoint(const std::string& path, torch::nn::Module& model,
+                                             torch::optim::Optimizer* optimizer,
+                                             const NamedGenerators& generators) {
+  if (!std::filesystem::exists(path)) {
+    return absl::NotFoundError(absl::StrCat(path, ": no checkpoint"));
+  }
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path);
+  } catch (const c10::Error& e) {
+    return absl::DataLossError(absl::StrCat(path, ": corrupt or truncated checkpoint (",
+                                            e.what_without_backtrace(), ")"));
+  }
+  TrainPosition position;
+  try {
+    at::Tensor version;
+    archive.read("format_version", version);
+    if (version.item<int64_t>() != kFormatVersion) {
+      return absl::FailedPreconditionError(absl::StrCat(path, ": checkpoint format ",
+                                                        version.item<int64_t>(), ", expected ",
+                                                        kFormatVersion));
+    }
+    at::Tensor where;
+    archive.read("position", where);
+    position.epoch = where[0].item<int64_t>();
+    position.step_in_epoch = where[1].item<int64_t>();
+    position.global_step = where[2].item<int64_t>();
+    at::Tensor config;
+    archive.read("config", config);
+    position.config_text = TensorToString(config);
+  } catch (const c10::Error& e) {
+    return absl::DataLossError(absl::StrCat(path, ": checkpoint lacks its metadata (",
+                                            e.what_without_backtrace(), ")"));
+  }
+  try {
+    torch::serialize::InputArchive model_archive;
+    archive.read("model", model_archive);
+    model.load(model_archive);
+  } catch (const c10::Error& e) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": weights do not fit this model (different architecture or config?): ",
+                     e.what_without_backtrace()));
+  }
+  try {
+    if (optimizer != nullptr) {
+      torch::serialize::InputArchive optimizer_archive;
+      archive.read("optimizer", optimizer_archive);
+      optimizer->load(optimizer_archive);
+    }
+    for (const auto& [name, generator] : generators) {
+      at::Tensor state;
+      archive.read("rng/" + name, state);
+      at::Generator g = generator;
+      g.set_state(state);
+    }
+  } catch (const c10::Error& e) {
+    return absl::DataLossError(absl::StrCat(path, ": optimizer or RNG state unreadable: ",
+                                            e.what_without_backtrace()));
+  }
+  return position;
+}
+
+}  // namespace mochi

@@ -1,0 +1,329 @@
+#include "mochi/engine/pretrain.h"
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <thread>
+
+#include "ATen/ATen.h"
+#include "ATen/CPUGeneratorImpl.h"
+#include "ATen/Parallel.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "eval/knn/knn.h"
+#include "mochi/data/augment.h"
+#include "mochi/data/fashion_mnist.h"
+#include "mochi/engine/builders.h"
+#include "mochi/engine/checkpoint.h"
+#include "mochi/port/status_macros.h"
+#include "mochi/port/text_proto.h"
+#include "mochi/port/torch_status.h"
+#include "torch/optim/sgd.h"
+#include "torch/version.h"
+
+namespace mochi {
+namespace {
+
+std::atomic<int> g_stop_signal{0};
+
+void OnStopSignal(int signal) { g_stop_signal.store(signal); }
+
+// Restores the previous handlers when the run ends.
+class StopSignalScope {
+ public:
+  StopSignalScope() {
+    g_stop_signal.store(0);
+    previous_int_ = std::signal(SIGINT, OnStopSignal);
+    previous_term_ = std::signal(SIGTERM, OnStopSignal);
+  }
+  ~StopSignalScope() {
+    std::signal(SIGINT, previous_int_);
+    std::signal(SIGTERM, previous_term_);
+  }
+
+ private:
+  void (*previous_int_)(int);
+  void (*previous_term_)(int);
+};
+
+double LearningRate(const proto::Optimizer& o, int64_t epoch, int64_t epochs) {
+  double lr = o.base_lr();
+  if (o.has_cosine()) {
+    const int warmup = o.cosine().warmup_epochs();
+    if (epoch < warmup) return lr * (epoch + 1) / (warmup + 1);
+    lr *= 0.5 * (1.0 + std::cos(M_PI * epoch / epochs));  // MoCo's --cos, per epoch
+  } else {
+    for (int milestone : o.step().milestones()) {
+      if (epoch >= milestone) lr *= o.step().gamma();
+    }
+  }
+  return lr;
+}
+
+std::string Duration(double seconds) {
+  const int64_t s = static_cast<int64_t>(seconds);
+  if (s >= 3600) return absl::StrFormat("%dh%02dm", s / 3600, (s % 3600) / 60);
+  return absl::StrFormat("%dm%02ds", s / 60, s % 60);
+}
+
+std::string GitRevision() {
+  const char* workspace = std::getenv("BUILD_WORKSPACE_DIRECTORY");
+  const std::string command =
+      absl::StrCat("git -C '", workspace ? workspace : ".", "' rev-parse HEAD 2>/dev/null");
+  std::string out;
+  if (FILE* pipe = popen(command.c_str(), "r")) {
+    char buffer[128];
+    while (fgets(buffer, sizeof buffer, pipe)) out += buffer;
+    pclose(pipe);
+  }
+  while (!out.empty() && (out.back() == '\n')) out.pop_back();
+  return out.empty() ? "unknown" : out;
+}
+
+absl::Status WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+  if (!out) return absl::InternalError(absl::StrCat(path, ": cannot write"));
+  return absl::OkStatus();
+}
+
+// The config minus the settings that may change on resume (logging, loader, cadence).
+std::string ResumeIdentity(proto::PretrainConfig config) {
+  config.clear_loader();
+  config.clear_log_every_steps();
+  config.clear_checkpoint_every_epochs();
+  config.clear_stats_queries();
+  return ToTextProto(config);
+}
+
+// Query-backbone features of a whole dataset, normalised the way the augmentation does but
+// without random augmentation.
+absl::StatusOr<at::Tensor> ExtractFeatures(ssl::Moco& moco, const data::Dataset& dataset,
+                                           const proto::Augmentation& augmentation,
+                                           int output_channels, const at::Device& device) {
+  std::vector<at::Tensor> features;
+  const int64_t chunk = 512;
+  const std::vector<float> mean(augmentation.mean().begin(), augmentation.mean().end());
+  const std::vector<float> std(augmentation.std().begin(), augmentation.std().end());
+  MOCHI_RETURN_IF_ERROR(TorchToStatus("feature extraction", [&] {
+    torch::NoGradGuard no_grad;
+    moco->encoder_q->backbone->eval();
+    for (int64_t start = 0; start < dataset.size(); start += chunk) {
+      std::vector<at::Tensor> images;
+      for (int64_t i = start; i < std::min(dataset.size(), start + chunk); ++i) {
+        absl::StatusOr<data::Example> example = dataset.Get(i);
+        TORCH_CHECK(example.ok(), std::string(example.status().message()));
+        const int64_t side = example->image.size(-1);
+        images.push_back(data::CenterCropNormalize(example->image, side, side, output_channels,
+                                                   mean, std));
+      }
+      features.push_back(
+          moco->encoder_q->backbone->forward_features(at::stack(images).to(device)).cpu());
+    }
+    moco->encoder_q->backbone->train();
+  }));
+  return at::cat(features);
+}
+
+absl::Status KnnEvaluate(ssl::Moco& moco, const proto::PretrainConfig& config,
+                         const data::Dataset& train_set, const at::Device& device,
+                         const std::string& output_dir, std::ofstream& metrics) {
+  data::FashionMnistOptions test_options;
+  test_options.root = ResolvePath(config.dataset().fashion_mnist().root());
+  test_options.split = data::FashionMnistOptions::Split::kTest;
+  MOCHI_ASSIGN_OR_RETURN(std::unique_ptr<data::FashionMnist> test_set,
+                         data::FashionMnist::Load(test_options));
+  const int channels = config.backbone().in_channels();
+  std::fprintf(stderr, "kNN eval: features of %lld train and %lld test images...\n",
+               static_cast<long long>(train_set.size()), static_cast<long long>(test_set->size()));
+  MOCHI_ASSIGN_OR_RETURN(at::Tensor train_features, ExtractFeatures(moco, train_set,
+                                                                    config.augmentation(),
+                                                                    channels, device));
+  MOCHI_ASSIGN_OR_RETURN(at::Tensor test_features, ExtractFeatures(moco, *test_set,
+                                                                   config.augmentation(), channels,
+                                                                   device));
+  std::vector<at::Tensor> train_labels;
+  for (int64_t i = 0; i < train_set.size(); ++i) {
+    MOCHI_ASSIGN_OR_RETURN(data::Example e, train_set.Get(i));
+    train_labels.push_back(at::tensor({e.label}));
+  }
+  eval::KnnOptions knn;  // k = 200, tau = 0.07, cosine
+  MOCHI_ASSIGN_OR_RETURN(eval::KnnResult result,
+                         eval::KnnClassify(train_features, at::cat(train_labels), test_features,
+                                           test_set->labels(), test_set->num_classes(), knn));
+  const std::string json = absl::StrFormat(
+      "{\"metric\": \"knn_top1\", \"value\": %.6f, \"k\": %d, \"temperature\": %g, "
+      "\"train\": %d, \"test\": %d}",
+      result.top1, knn.k, knn.temperature, train_set.size(), test_set->size());
+  metrics << json << "\n" << std::flush;
+  std::fprintf(stderr, "kNN top-1 (k=200, tau=0.07, cosine) on the test split: %.4f\n",
+               result.top1);
+  return WriteFile(output_dir + "/knn.json", json + "\n");
+}
+
+}  // namespace
+
+absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunOptions& options) {
+  const int threads = config.run().num_threads() > 0
+                          ? config.run().num_threads()
+                          : static_cast<int>(std::thread::hardware_concurrency());
+  at::set_num_threads(threads);  // LibTorch would default to 1 thread on these VMs
+  at::manual_seed(config.run().seed());
+  const at::Device device(config.run().device());
+
+  const std::string& dir = options.output_dir;
+  const std::string checkpoint_path = dir + "/checkpoint.pt";
+  std::filesystem::create_directories(dir);
+  if (!options.resume && std::filesystem::exists(checkpoint_path)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        checkpoint_path, " exists: pass --resume to continue it, or choose another --output_dir"));
+  }
+
+  MOCHI_ASSIGN_OR_RETURN(std::unique_ptr<data::Dataset> dataset, BuildDataset(config.dataset()));
+  MOCHI_ASSIGN_OR_RETURN(data::SampleTransform transform,
+                         BuildTwoViewTransform(config.augmentation(), dataset->channels()));
+  data::LoaderOptions loader_options;
+  loader_options.batch_size = config.batch_size();
+  loader_options.num_workers = config.loader().num_workers();
+  loader_options.prefetch_batches = config.loader().prefetch_batches();
+  loader_options.seed = config.run().seed();
+  MOCHI_ASSIGN_OR_RETURN(std::unique_ptr<data::DataLoader> loader,
+                         data::DataLoader::Create(dataset.get(), transform, loader_options));
+
+  MOCHI_ASSIGN_OR_RETURN(ssl::Moco moco, BuildMoco(config));
+  moco->to(device);
+  const std::unique_ptr<ssl::MixingOptions> mixing = BuildMixingOptions(config.moco());
+  torch::optim::SGD optimizer(moco->encoder_q->parameters(),
+                              torch::optim::SGDOptions(config.optimizer().base_lr())
+                                  .momentum(config.optimizer().momentum())
+                                  .weight_decay(config.optimizer().weight_decay()));
+  // The mixing draws have their own stream so MoCo-v2 and MoCHi runs share every other draw.
+  at::Generator mixing_generator =
+      at::make_generator<at::CPUGeneratorImpl>(config.run().seed() * 1000003 + 17);
+  const NamedGenerators generators = {{"torch", at::detail::getDefaultCPUGenerator()},
+                                      {"mixing", mixing_generator}};
+
+  TrainPosition position;
+  position.config_text = ToTextProto(config);
+  if (options.resume && std::filesystem::exists(checkpoint_path)) {
+    MOCHI_ASSIGN_OR_RETURN(position,
+                           LoadCheckpoint(checkpoint_path, *moco, &optimizer, generators));
+    proto::PretrainConfig saved;
+    MOCHI_RETURN_IF_ERROR(ParseTextProto(position.config_text, checkpoint_path, &saved));
+    if (ResumeIdentity(saved) != ResumeIdentity(config)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          checkpoint_path, ": was written with a different config; compare ", dir,
+          "/config.pbtxt with the one given (only loader, logging and cadence may change)"));
+    }
+    position.config_text = ToTextProto(config);
+    std::fprintf(stderr, "Resuming %s at epoch %lld, step %lld\n", checkpoint_path.c_str(),
+                 static_cast<long long>(position.epoch),
+                 static_cast<long long>(position.step_in_epoch));
+  }
+  MOCHI_RETURN_IF_ERROR(WriteFile(dir + "/config.pbtxt", position.config_text));
+  MOCHI_RETURN_IF_ERROR(WriteFile(
+      dir + "/env.txt",
+      absl::StrCat("git_revision: ", GitRevision(), "\nlibtorch: ", TORCH_VERSION,
+                   "\nintra_op_threads: ", at::get_num_threads(), "\nloader_workers: ",
+                   loader_options.num_workers, "\ndevice: ", device.str(), "\ndataset: ",
+                   dataset->Describe(), "\nstarted: ", absl::FormatTime(absl::Now()), "\n")));
+  std::ofstream metrics(dir + "/metrics.jsonl", std::ios::app);
+
+  StopSignalScope signals;
+  const int64_t epochs = config.epochs();
+  const int64_t steps_per_epoch = loader->batches_per_epoch();
+  const int64_t total_steps = epochs * steps_per_epoch;
+  const absl::Time start = absl::Now();
+  const int64_t start_step = position.global_step;
+  auto save = [&]() { return SaveCheckpoint(checkpoint_path, *moco, optimizer, position, generators); };
+
+  while (position.epoch < epochs) {
+    const int64_t epoch = position.epoch;
+    const double lr = LearningRate(config.optimizer(), epoch, epochs);
+    for (auto& group : optimizer.param_groups()) {
+      static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
+    }
+    const bool mix = mixing != nullptr && epoch >= config.moco().mixing().start_epoch();
+    MOCHI_RETURN_IF_ERROR(loader->StartEpoch(epoch));
+    for (int64_t skip = 0; skip < position.step_in_epoch; ++skip) {  // resume mid-epoch
+      MOCHI_ASSIGN_OR_RETURN(std::optional<data::Batch> ignored, loader->Next());
+      (void)ignored;
+    }
+    double loss_sum = 0, proxy_correct = 0, proxy_correct_real = 0, seen = 0;
+    const absl::Time epoch_start = absl::Now();
+    while (true) {
+      MOCHI_ASSIGN_OR_RETURN(std::optional<data::Batch> batch, loader->Next());
+      if (!batch.has_value()) break;
+      MOCHI_RETURN_IF_ERROR(TorchToStatus("training step", [&] {
+        const at::Tensor im_q = batch->views[0].to(device);
+        const at::Tensor im_k = batch->views[1].to(device);
+        ssl::MocoImpl::Output out =
+            moco->forward(im_q, im_k, mix ? mixing.get() : nullptr, mixing_generator);
+        optimizer.zero_grad();
+        out.loss.backward();
+        optimizer.step();
+        moco->Enqueue(out.k, batch->labels);
+        torch::NoGradGuard no_grad;
+        const at::Tensor logits = out.logits.detach();
+        const int64_t real = 1 + config.moco().queue_size();
+        loss_sum += out.loss.item<double>() * logits.size(0);
+        proxy_correct += logits.argmax(1).eq(0).sum().item<double>();
+        proxy_correct_real += logits.slice(1, 0, real).argmax(1).eq(0).sum().item<double>();
+        seen += logits.size(0);
+      }));
+      ++position.step_in_epoch;
+      ++position.global_step;
+      if (position.global_step % config.log_every_steps() == 0 ||
+          position.step_in_epoch == steps_per_epoch) {
+        const double elapsed = absl::ToDoubleSeconds(absl::Now() - start);
+        const double per_step = elapsed / std::max<int64_t>(1, position.global_step - start_step);
+        std::fprintf(stderr,
+                     "epoch %lld/%lld step %lld/%lld  loss %.4f  lr %.4g  %.0f img/s  ETA %s\n",
+                     static_cast<long long>(epoch + 1), static_cast<long long>(epochs),
+                     static_cast<long long>(position.step_in_epoch),
+                     static_cast<long long>(steps_per_epoch), loss_sum / std::max(1.0, seen), lr,
+                     config.batch_size() / per_step,
+                     Duration(per_step * (total_steps - position.global_step)).c_str());
+      }
+      const bool stop_requested = g_stop_signal.load() != 0;
+      const bool step_budget_hit = options.max_steps > 0 && position.global_step >= options.max_steps;
+      if (stop_requested || step_budget_hit) {
+        MOCHI_RETURN_IF_ERROR(save());
+        if (stop_requested) {
+          return absl::CancelledError(absl::StrCat("interrupted by signal ", g_stop_signal.load(),
+                                                   "; checkpoint written to ", checkpoint_path,
+                                                   "; continue with --resume"));
+        }
+        return absl::OkStatus();
+      }
+    }
+    const double epoch_seconds = absl::ToDoubleSeconds(absl::Now() - epoch_start);
+    metrics << absl::StrFormat(
+                   "{\"epoch\": %d, \"loss\": %.6f, \"lr\": %.6g, \"proxy_acc\": %.6f, "
+                   "\"proxy_acc_without_synthetic\": %.6f, \"mixing\": %s, \"seconds\": %.2f}",
+                   epoch, loss_sum / std::max(1.0, seen), lr, proxy_correct / std::max(1.0, seen),
+                   proxy_correct_real / std::max(1.0, seen), mix ? "true" : "false",
+                   epoch_seconds)
+            << "\n"
+            << std::flush;
+    position.epoch = epoch + 1;
+    position.step_in_epoch = 0;
+    if (position.epoch % config.checkpoint_every_epochs() == 0 || position.epoch == epochs) {
+      MOCHI_RETURN_IF_ERROR(save());
+    }
+  }
+  if (options.knn_eval && config.dataset().has_fashion_mnist()) {
+    MOCHI_RETURN_IF_ERROR(KnnEvaluate(moco, config, *dataset, device, dir, metrics));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace mochi

@@ -1,0 +1,89 @@
+#include "mochi/ssl/moco.h"
+
+#include "ATen/ATen.h"
+#include "c10/util/Exception.h"
+#include "torch/autograd.h"
+
+namespace mochi::ssl {
+
+EncoderImpl::EncoderImpl(models::ResNet backbone_module, models::ProjectionHead head_module)
+    : backbone(register_module("backbone", backbone_module)),
+      head(register_module("head", head_module)) {}
+
+torch::Tensor EncoderImpl::forward(const torch::Tensor& x) {
+  const torch::Tensor z = head->forward(backbone->forward_features(x));
+  return z / z.norm(2, 1, true).clamp_min(1e-12);
+}
+
+MocoImpl::MocoImpl(Encoder query_encoder, Encoder key_encoder, const MocoOptions& options)
+    : encoder_q(register_module("encoder_q", query_encoder)),
+      encoder_k(register_module("encoder_k", key_encoder)),
+      options_(options) {
+  TORCH_CHECK(options.queue_size > 0, "moco: queue_size K = ", options.queue_size, " must be > 0");
+  const auto params_q = encoder_q->parameters();
+  const auto params_k = encoder_k->parameters();
+  TORCH_CHECK(params_q.size() == params_k.size(), "moco: key and query encoders differ");
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < params_q.size(); ++i) {
+    TORCH_CHECK(params_q[i].sizes() == params_k[i].sizes(), "moco: key and query encoders differ");
+    params_k[i].copy_(params_q[i]);
+    params_k[i].set_requires_grad(false);
+  }
+  const int64_t dim = encoder_q->head->options().out_dim;
+  // Random unit keys until the first K real keys have replaced them (as MoCo).
+  const torch::Tensor initial = at::randn({options.queue_size, dim});
+  queue = register_buffer("queue", initial / initial.norm(2, 1, true));
+  queue_ptr = register_buffer("queue_ptr", at::zeros({1}, at::kLong));
+  queue_labels = register_buffer("queue_labels", at::full({options.queue_size}, -1, at::kLong));
+}
+
+void MocoImpl::MomentumUpdate() {
+  torch::NoGradGuard no_grad;
+  const auto params_q = encoder_q->parameters();
+  const auto params_k = encoder_k->parameters();
+  const double m = options_.momentum;
+  for (size_t i = 0; i < params_q.size(); ++i) {
+    params_k[i].mul_(m).add_(params_q[i].detach(), 1.0 - m);
+  }
+}
+
+MocoImpl::Output MocoImpl::forward(const torch::Tensor& im_q, const torch::Tensor& im_k,
+                                   const MixingOptions* mixing,
+                                   c10::optional<at::Generator> generator) {
+  TORCH_CHECK(im_q.sizes() == im_k.sizes(), "moco: the two views differ in shape: ", im_q.sizes(),
+              " vs ", im_k.sizes());
+  Output out;
+  out.q = encoder_q->forward(im_q);
+  {
+    torch::NoGradGuard no_grad;
+    MomentumUpdate();
+    out.k = encoder_k->forward(im_k).detach();
+  }
+  const torch::Tensor positive = (out.q * out.k).sum(1, /*keepdim=*/true);  // [B, 1]
+  const torch::Tensor negatives = at::matmul(out.q, queue.t());  // [B, K], q.n
+  std::vector<torch::Tensor> parts = {positive / options_.temperature,
+                                      negatives / options_.temperature};
+  if (mixing != nullptr) {
+    out.draws = DrawMixing(negatives, *mixing, generator);
+    parts.push_back(
+        SyntheticLogits(out.q, queue, negatives, *out.draws, options_.temperature, *mixing));
+  }
+  out.logits = at::cat(parts, 1);
+  const torch::Tensor target = at::zeros({out.logits.size(0)}, out.logits.options().dtype(at::kLong));
+  out.loss = at::cross_entropy_loss(out.logits, target);
+  return out;
+}
+
+void MocoImpl::Enqueue(const torch::Tensor& keys, const torch::Tensor& labels) {
+  torch::NoGradGuard no_grad;
+  const int64_t batch = keys.size(0);
+  const int64_t size = queue.size(0);
+  TORCH_CHECK(batch <= size, "moco: batch ", batch, " exceeds queue size K = ", size);
+  const int64_t ptr = queue_ptr.item<int64_t>();
+  const torch::Tensor slots = (at::arange(batch, queue_ptr.options()) + ptr).remainder(size);
+  queue.index_copy_(0, slots, keys.detach().to(queue.dtype()));
+  queue_labels.index_copy_(0, slots, labels.to(at::kLong).to(queue_labels.device()));
+  queue_ptr.fill_((ptr + batch) % size);
+}
+
+}  // namespace mochi::ssl

@@ -1,0 +1,80 @@
+// MoCo-v2 (He et al. 2020, Chen et al. 2020) with optional hard negative mixing (MoCHi).
+//
+// Query encoder f_q (backbone + MLP head), momentum key encoder f_k, and a queue of K keys:
+//   logits = [q.k, q.n_1 .. q.n_K, (q.h_1 .. q.h_s, q.h'_1 .. q.h'_s')] / tau,  target 0,
+//   loss = cross-entropy (InfoNCE). After each step the batch's keys replace the oldest K entries.
+#ifndef MOCHI_SSL_MOCO_H_
+#define MOCHI_SSL_MOCO_H_
+
+#include <cstdint>
+#include <optional>
+
+#include "mochi/models/projection_head.h"
+#include "mochi/models/resnet.h"
+#include "mochi/ssl/hard_negative_mixing.h"
+#include "torch/nn/module.h"
+#include "torch/nn/pimpl.h"
+
+namespace mochi::ssl {
+
+// f(x) = normalize(head(backbone(x))).
+class EncoderImpl : public torch::nn::Module {
+ public:
+  EncoderImpl(models::ResNet backbone, models::ProjectionHead head);
+  // x: [B, C, H, W] -> [B, D], L2-normalised.
+  torch::Tensor forward(const torch::Tensor& x);
+
+  models::ResNet backbone{nullptr};
+  models::ProjectionHead head{nullptr};
+};
+TORCH_MODULE(Encoder);
+
+struct MocoOptions {
+  int64_t queue_size = 65536;  // K
+  double momentum = 0.999;     // m
+  double temperature = 0.2;    // tau
+};
+
+class MocoImpl : public torch::nn::Module {
+ public:
+  // `key_encoder` must have the query encoder's architecture; its weights are overwritten with
+  // the query encoder's and frozen (it only moves by MomentumUpdate()).
+  MocoImpl(Encoder query_encoder, Encoder key_encoder, const MocoOptions& options);
+
+  struct Output {
+    torch::Tensor loss;              // scalar
+    torch::Tensor logits;            // [B, 1 + K + s + s'] (already divided by tau)
+    torch::Tensor q;                 // [B, D]
+    torch::Tensor k;                 // [B, D], no gradient
+    std::optional<MixingDraws> draws;  // set when mixing ran
+  };
+
+  // One MoCo step's forward: momentum update of f_k, keys, logits, loss. Does not enqueue (call
+  // Enqueue(out.k, labels) after the optimizer step, so a failed step leaves the queue intact).
+  // `mixing` null = plain MoCo-v2.
+  Output forward(const torch::Tensor& im_q, const torch::Tensor& im_k, const MixingOptions* mixing,
+                 c10::optional<at::Generator> generator);
+
+  // theta_k <- m * theta_k + (1 - m) * theta_q.
+  void MomentumUpdate();
+
+  // Writes `keys` [B, D] at the queue pointer (wrapping) and advances it; `labels` [B] are kept
+  // beside them for the class-oracle statistics only (-1 = unknown).
+  void Enqueue(const torch::Tensor& keys, const torch::Tensor& labels);
+
+  const MocoOptions& options() const { return options_; }
+
+  Encoder encoder_q{nullptr};
+  Encoder encoder_k{nullptr};
+  torch::Tensor queue;         // buffer [K, D], rows L2-normalised
+  torch::Tensor queue_ptr;     // buffer int64 [1]
+  torch::Tensor queue_labels;  // buffer int64 [K]
+
+ private:
+  MocoOptions options_;
+};
+TORCH_MODULE(Moco);
+
+}  // namespace mochi::ssl
+
+#endif  // MOCHI_SSL_MOCO_H_
