@@ -144,6 +144,7 @@ absl::StatusOr<ssl::Moco> BuildMoco(const proto::PretrainConfig& config) {
   options.queue_size = config.moco().queue_size();
   options.momentum = config.moco().momentum();
   options.temperature = config.moco().temperature();
+  options.shuffle_bn = config.moco().shuffle_bn();
   ssl::Moco moco{nullptr};
   MOCHI_RETURN_IF_ERROR(TorchToStatus("building MoCo", [&] { moco = ssl::Moco(query, key, options); }));
   return moco;

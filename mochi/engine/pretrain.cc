@@ -21,8 +21,10 @@
 #include "eval/knn/knn.h"
 #include "mochi/data/augment.h"
 #include "mochi/data/fashion_mnist.h"
+#include "mochi/dist/communicator.h"
 #include "mochi/engine/builders.h"
 #include "mochi/engine/checkpoint.h"
+#include "mochi/port/cuda_runtime.h"
 #include "mochi/port/status_macros.h"
 #include "mochi/port/text_proto.h"
 #include "mochi/port/torch_status.h"
@@ -156,16 +158,30 @@ absl::Status KnnEvaluate(ssl::Moco& moco, const proto::PretrainConfig& config,
     train_labels.push_back(at::tensor({e.label}));
   }
   eval::KnnOptions knn;  // k = 200, tau = 0.07, cosine
+  const at::Tensor train_y = at::cat(train_labels);
   MOCHI_ASSIGN_OR_RETURN(eval::KnnResult result,
-                         eval::KnnClassify(train_features, at::cat(train_labels), test_features,
+                         eval::KnnClassify(train_features, train_y, test_features,
                                            test_set->labels(), test_set->num_classes(), knn));
+  // The same protocol on raw pixels: the baseline a useful representation has to beat.
+  const auto* train_fmnist = dynamic_cast<const data::FashionMnist*>(&train_set);
+  double raw_top1 = -1;
+  if (train_fmnist != nullptr) {
+    auto pixels = [](const data::FashionMnist& d) {
+      return d.images().reshape({d.images().size(0), -1}).to(at::kFloat) / 255.0 - 0.2860;
+    };
+    MOCHI_ASSIGN_OR_RETURN(eval::KnnResult raw,
+                           eval::KnnClassify(pixels(*train_fmnist), train_y, pixels(*test_set),
+                                             test_set->labels(), test_set->num_classes(), knn));
+    raw_top1 = raw.top1;
+  }
   const std::string json = absl::StrFormat(
-      "{\"metric\": \"knn_top1\", \"value\": %.6f, \"k\": %d, \"temperature\": %g, "
-      "\"train\": %d, \"test\": %d}",
-      result.top1, knn.k, knn.temperature, train_set.size(), test_set->size());
+      "{\"metric\": \"knn_top1\", \"value\": %.6f, \"raw_pixels_value\": %.6f, \"k\": %d, "
+      "\"temperature\": %g, \"train\": %d, \"test\": %d}",
+      result.top1, raw_top1, knn.k, knn.temperature, train_set.size(), test_set->size());
   metrics << json << "\n" << std::flush;
-  std::fprintf(stderr, "kNN top-1 (k=200, tau=0.07, cosine) on the test split: %.4f\n",
-               result.top1);
+  std::fprintf(stderr,
+               "kNN top-1 (k=200, tau=0.07, cosine) on the test split: %.4f (raw pixels: %.4f)\n",
+               result.top1, raw_top1);
   return WriteFile(output_dir + "/knn.json", json + "\n");
 }
 
@@ -177,11 +193,21 @@ absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunO
                           : static_cast<int>(std::thread::hardware_concurrency());
   at::set_num_threads(threads);  // LibTorch would default to 1 thread on these VMs
   at::manual_seed(config.run().seed());
-  const at::Device device(config.run().device());
+  at::Device device(config.run().device());
+  MOCHI_ASSIGN_OR_RETURN(const dist::DistributedEnv dist_env, dist::DistributedEnvFromEnvironment());
+  if (device.is_cuda() && !device.has_index()) device.set_index(dist_env.local_rank);
+  if (config.batch_size() % dist_env.world_size != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("batch_size = ", config.batch_size(),
+                                                   " (global) must be divisible by WORLD_SIZE = ",
+                                                   dist_env.world_size));
+  }
+  MOCHI_ASSIGN_OR_RETURN(std::unique_ptr<dist::Communicator> communicator,
+                         dist::Communicator::Create(dist_env, device, absl::Minutes(10)));
+  const bool is_chief = dist_env.rank == 0;  // the process that writes files and logs
 
   const std::string& dir = options.output_dir;
   const std::string checkpoint_path = dir + "/checkpoint.pt";
-  std::filesystem::create_directories(dir);
+  if (is_chief) std::filesystem::create_directories(dir);
   if (!options.resume && std::filesystem::exists(checkpoint_path)) {
     return absl::FailedPreconditionError(absl::StrCat(
         checkpoint_path, " exists: pass --resume to continue it, or choose another --output_dir"));
@@ -191,7 +217,9 @@ absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunO
   MOCHI_ASSIGN_OR_RETURN(data::SampleTransform transform,
                          BuildTwoViewTransform(config.augmentation(), dataset->channels()));
   data::LoaderOptions loader_options;
-  loader_options.batch_size = config.batch_size();
+  loader_options.batch_size = config.batch_size() / dist_env.world_size;
+  loader_options.rank = dist_env.rank;
+  loader_options.world_size = dist_env.world_size;
   loader_options.num_workers = config.loader().num_workers();
   loader_options.prefetch_batches = config.loader().prefetch_batches();
   loader_options.seed = config.run().seed();
@@ -200,6 +228,13 @@ absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunO
 
   MOCHI_ASSIGN_OR_RETURN(ssl::Moco moco, BuildMoco(config));
   moco->to(device);
+  moco->set_communicator(communicator.get());
+  {
+    // Identical starting weights everywhere (DDP broadcasts them from rank 0 too).
+    torch::NoGradGuard no_grad;
+    for (const at::Tensor& p : moco->parameters()) communicator->Broadcast(p.detach(), 0);
+    for (const at::Tensor& b : moco->buffers()) communicator->Broadcast(b, 0);
+  }
   const std::unique_ptr<ssl::MixingOptions> mixing = BuildMixingOptions(config.moco());
   torch::optim::SGD optimizer(moco->encoder_q->parameters(),
                               torch::optim::SGDOptions(config.optimizer().base_lr())
@@ -207,7 +242,7 @@ absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunO
                                   .weight_decay(config.optimizer().weight_decay()));
   // The mixing draws have their own stream so MoCo-v2 and MoCHi runs share every other draw.
   at::Generator mixing_generator =
-      at::make_generator<at::CPUGeneratorImpl>(config.run().seed() * 1000003 + 17);
+      at::make_generator<at::CPUGeneratorImpl>(config.run().seed() * 1000003 + 17 + dist_env.rank);
   const NamedGenerators generators = {{"torch", at::detail::getDefaultCPUGenerator()},
                                       {"mixing", mixing_generator}};
 
@@ -228,14 +263,19 @@ absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunO
                  static_cast<long long>(position.epoch),
                  static_cast<long long>(position.step_in_epoch));
   }
+  if (is_chief) {
   MOCHI_RETURN_IF_ERROR(WriteFile(dir + "/config.pbtxt", position.config_text));
   MOCHI_RETURN_IF_ERROR(WriteFile(
       dir + "/env.txt",
       absl::StrCat("git_revision: ", GitRevision(), "\nlibtorch: ", TORCH_VERSION,
                    "\nintra_op_threads: ", at::get_num_threads(), "\nloader_workers: ",
                    loader_options.num_workers, "\ndevice: ", device.str(), "\ndataset: ",
-                   dataset->Describe(), "\nstarted: ", absl::FormatTime(absl::Now()), "\n")));
-  std::ofstream metrics(dir + "/metrics.jsonl", std::ios::app);
+                   dataset->Describe(), "\nprocesses: ", dist_env.world_size, " (",
+                   communicator->backend(), ")\n", DescribeCudaRuntime(), "\nstarted: ",
+                   absl::FormatTime(absl::Now()), "\n")));
+  }
+  std::ofstream metrics;
+  if (is_chief) metrics.open(dir + "/metrics.jsonl", std::ios::app);
 
   StopSignalScope signals;
   const int64_t epochs = config.epochs();
@@ -243,7 +283,14 @@ absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunO
   const int64_t total_steps = epochs * steps_per_epoch;
   const absl::Time start = absl::Now();
   const int64_t start_step = position.global_step;
-  auto save = [&]() { return SaveCheckpoint(checkpoint_path, *moco, optimizer, position, generators); };
+  // Every process holds the same weights, optimizer state and queue; the chief writes them.
+  auto save = [&]() {
+    absl::Status status = is_chief ? SaveCheckpoint(checkpoint_path, *moco, optimizer, position,
+                                                    generators)
+                                   : absl::OkStatus();
+    communicator->Barrier();
+    return status;
+  };
 
   while (position.epoch < epochs) {
     const int64_t epoch = position.epoch;
@@ -265,10 +312,16 @@ absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunO
       MOCHI_RETURN_IF_ERROR(TorchToStatus("training step", [&] {
         const at::Tensor im_q = batch->views[0].to(device);
         const at::Tensor im_k = batch->views[1].to(device);
+        moco->MomentumUpdate();
         ssl::MocoImpl::Output out =
             moco->forward(im_q, im_k, mix ? mixing.get() : nullptr, mixing_generator);
         optimizer.zero_grad();
         out.loss.backward();
+        if (communicator->world_size() > 1) {
+          std::vector<at::Tensor> grads;
+          for (const at::Tensor& p : moco->encoder_q->parameters()) grads.push_back(p.grad());
+          communicator->AllReduceMean(grads);
+        }
         optimizer.step();
         moco->Enqueue(out.k, batch->labels);
         torch::NoGradGuard no_grad;
@@ -281,8 +334,8 @@ absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunO
       }));
       ++position.step_in_epoch;
       ++position.global_step;
-      if (position.global_step % config.log_every_steps() == 0 ||
-          position.step_in_epoch == steps_per_epoch) {
+      if (is_chief && (position.global_step % config.log_every_steps() == 0 ||
+                       position.step_in_epoch == steps_per_epoch)) {
         const double elapsed = absl::ToDoubleSeconds(absl::Now() - start);
         const double per_step = elapsed / std::max<int64_t>(1, position.global_step - start_step);
         std::fprintf(stderr,
@@ -293,7 +346,13 @@ absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunO
                      config.batch_size() / per_step,
                      Duration(per_step * (total_steps - position.global_step)).c_str());
       }
-      const bool stop_requested = g_stop_signal.load() != 0;
+      bool stop_requested = g_stop_signal.load() != 0;
+      if (communicator->world_size() > 1) {
+        // Stop together: a process leaving alone would hang the others in a collective.
+        at::Tensor flag = at::full({1}, stop_requested ? 1.0f : 0.0f);
+        communicator->AllReduceMean({flag});
+        stop_requested = flag.item<float>() > 0;
+      }
       const bool step_budget_hit = options.max_steps > 0 && position.global_step >= options.max_steps;
       if (stop_requested || step_budget_hit) {
         MOCHI_RETURN_IF_ERROR(save());
@@ -306,7 +365,7 @@ absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunO
       }
     }
     const double epoch_seconds = absl::ToDoubleSeconds(absl::Now() - epoch_start);
-    metrics << absl::StrFormat(
+    if (is_chief) metrics << absl::StrFormat(
                    "{\"epoch\": %d, \"loss\": %.6f, \"lr\": %.6g, \"proxy_acc\": %.6f, "
                    "\"proxy_acc_without_synthetic\": %.6f, \"mixing\": %s, \"seconds\": %.2f}",
                    epoch, loss_sum / std::max(1.0, seen), lr, proxy_correct / std::max(1.0, seen),
@@ -320,7 +379,7 @@ absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunO
       MOCHI_RETURN_IF_ERROR(save());
     }
   }
-  if (options.knn_eval && config.dataset().has_fashion_mnist()) {
+  if (is_chief && options.knn_eval && config.dataset().has_fashion_mnist()) {
     MOCHI_RETURN_IF_ERROR(KnnEvaluate(moco, config, *dataset, device, dir, metrics));
   }
   return absl::OkStatus();

@@ -54,11 +54,7 @@ MocoImpl::Output MocoImpl::forward(const torch::Tensor& im_q, const torch::Tenso
               " vs ", im_k.sizes());
   Output out;
   out.q = encoder_q->forward(im_q);
-  {
-    torch::NoGradGuard no_grad;
-    MomentumUpdate();
-    out.k = encoder_k->forward(im_k).detach();
-  }
+  out.k = Keys(im_k);
   const torch::Tensor positive = (out.q * out.k).sum(1, /*keepdim=*/true);  // [B, 1]
   const torch::Tensor negatives = at::matmul(out.q, queue.t());  // [B, K], q.n
   std::vector<torch::Tensor> parts = {positive / options_.temperature,
@@ -74,8 +70,30 @@ MocoImpl::Output MocoImpl::forward(const torch::Tensor& im_q, const torch::Tenso
   return out;
 }
 
-void MocoImpl::Enqueue(const torch::Tensor& keys, const torch::Tensor& labels) {
+torch::Tensor MocoImpl::Keys(const torch::Tensor& im_k) {
   torch::NoGradGuard no_grad;
+  if (communicator_ == nullptr || communicator_->world_size() == 1 || !options_.shuffle_bn) {
+    return encoder_k->forward(im_k);
+  }
+  // MoCo's batch shuffle: each process encodes a random slice of the global batch, so the BN
+  // statistics of a key's sub-batch are not those of its query's.
+  const int world = communicator_->world_size();
+  const int rank = communicator_->rank();
+  const torch::Tensor all = communicator_->AllGather(im_k);
+  torch::Tensor permutation = at::randperm(all.size(0), all.options().dtype(at::kLong));
+  communicator_->Broadcast(permutation, /*root=*/0);
+  const torch::Tensor mine = permutation.view({world, -1})[rank];
+  const torch::Tensor keys_all = communicator_->AllGather(encoder_k->forward(all.index_select(0, mine)));
+  const torch::Tensor unshuffle = at::argsort(permutation).view({world, -1})[rank];
+  return keys_all.index_select(0, unshuffle);
+}
+
+void MocoImpl::Enqueue(const torch::Tensor& local_keys, const torch::Tensor& local_labels) {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor keys = communicator_ ? communicator_->AllGather(local_keys) : local_keys;
+  const torch::Tensor labels = communicator_
+                                   ? communicator_->AllGather(local_labels.to(at::kLong))
+                                   : local_labels;
   const int64_t batch = keys.size(0);
   const int64_t size = queue.size(0);
   TORCH_CHECK(batch <= size, "moco: batch ", batch, " exceeds queue size K = ", size);

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "mochi/dist/communicator.h"
 #include "mochi/models/projection_head.h"
 #include "mochi/models/resnet.h"
 #include "mochi/ssl/hard_negative_mixing.h"
@@ -33,6 +34,9 @@ struct MocoOptions {
   int64_t queue_size = 65536;  // K
   double momentum = 0.999;     // m
   double temperature = 0.2;    // tau
+  // Shuffle the key encoder's batch across processes so BN statistics cannot leak the positive
+  // (MoCo's batch shuffle); a no-op with one process.
+  bool shuffle_bn = true;
 };
 
 class MocoImpl : public torch::nn::Module {
@@ -49,20 +53,24 @@ class MocoImpl : public torch::nn::Module {
     std::optional<MixingDraws> draws;  // set when mixing ran
   };
 
-  // One MoCo step's forward: momentum update of f_k, keys, logits, loss. Does not enqueue (call
-  // Enqueue(out.k, labels) after the optimizer step, so a failed step leaves the queue intact).
-  // `mixing` null = plain MoCo-v2.
+  // One MoCo step's forward: keys, logits, loss. Call MomentumUpdate() before it (MoCo updates
+  // f_k before computing keys) and Enqueue(out.k, labels) after the optimizer step, so a failed
+  // step leaves the queue intact. `mixing` null = plain MoCo-v2.
   Output forward(const torch::Tensor& im_q, const torch::Tensor& im_k, const MixingOptions* mixing,
                  c10::optional<at::Generator> generator);
 
   // theta_k <- m * theta_k + (1 - m) * theta_q.
   void MomentumUpdate();
 
-  // Writes `keys` [B, D] at the queue pointer (wrapping) and advances it; `labels` [B] are kept
-  // beside them for the class-oracle statistics only (-1 = unknown).
+  // Writes `keys` [B, D] (from every process, in rank order) at the queue pointer (wrapping) and
+  // advances it; `labels` [B] are kept beside them for the class-oracle statistics only.
   void Enqueue(const torch::Tensor& keys, const torch::Tensor& labels);
 
   const MocoOptions& options() const { return options_; }
+
+  // Multi-process runs: keys are computed with shuffled BN and gathered from every process
+  // before enqueueing. Null (the default) = one process. Not owned.
+  void set_communicator(dist::Communicator* communicator) { communicator_ = communicator; }
 
   Encoder encoder_q{nullptr};
   Encoder encoder_k{nullptr};
@@ -71,7 +79,10 @@ class MocoImpl : public torch::nn::Module {
   torch::Tensor queue_labels;  // buffer int64 [K]
 
  private:
+  torch::Tensor Keys(const torch::Tensor& im_k);
+
   MocoOptions options_;
+  dist::Communicator* communicator_ = nullptr;
 };
 TORCH_MODULE(Moco);
 

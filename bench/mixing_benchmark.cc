@@ -1,0 +1,372 @@
+// What does hard negative mixing cost per training step? For the default-profile MoCo model
+// (configs/pretrain/mocov2_fmnist.pbtxt unless --config), on one fixed random batch of two-view
+// inputs, measures the median time of a full training step (forward incl. momentum update + loss
+// + backward + SGD step + enqueue) for MoCo-v2 and each MoCHi (N, s, s') setting, at each queue
+// size K, with the variants interleaved (rotating order) so machine drift cancels in the ratios.
+// Prints step ms, MoCHi / MoCo-v2 and step / backbone-only (forward + backward + SGD of the query
+// backbone with a 128-way linear probe, one view, same batch). Then times the mixing's pieces in
+// isolation: top-N selection (at::topk on [B, K]), DrawMixing, and SyntheticLogits' fast form vs
+// the reference vector form (BuildSyntheticNegatives + SyntheticLogitsFromVectors), forward and
+// forward + backward.
+//
+// --backbone_study adds a sweep of the backbone-only step over memory format (contiguous /
+// channels_last) and intra-op threads, with process CPU time per step (CPU/wall shows how many
+// cores the step actually got on a shared machine).
+//
+// Run: bazel run -c opt //bench:mixing_benchmark -- [--queue_sizes=4096,65536] [--steps=10]
+#include <time.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ATen/ATen.h"
+#include "ATen/CPUGeneratorImpl.h"
+#include "ATen/Parallel.h"
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "mochi/config/validate.h"
+#include "mochi/engine/builders.h"
+#include "torch/autograd.h"
+#include "torch/optim/sgd.h"
+
+ABSL_FLAG(std::string, config, "configs/pretrain/mocov2_fmnist.pbtxt", "PretrainConfig.");
+ABSL_FLAG(std::string, queue_sizes, "4096,65536", "Comma-separated queue sizes K.");
+ABSL_FLAG(std::string, mixings, "256:512:0,1024:512:256",
+          "Comma-separated MoCHi settings N:s:s' (each compared with MoCo-v2).");
+ABSL_FLAG(int, warmup, 2, "Warm-up rounds (each runs every variant once), not measured.");
+ABSL_FLAG(int, steps, 10, "Measured rounds; medians are taken over them.");
+ABSL_FLAG(int, piece_reps, 30, "Repetitions of each isolated mixing piece.");
+ABSL_FLAG(int, threads, 2, "Intra-op threads (at::set_num_threads).");
+ABSL_FLAG(bool, pieces, true, "Time the mixing's pieces in isolation.");
+ABSL_FLAG(bool, backbone_study, false,
+          "Also sweep the backbone-only step over memory format and threads.");
+ABSL_FLAG(std::string, study_threads, "1,2", "Thread counts for --backbone_study.");
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+double ProcessCpuSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+int Fail(const absl::Status& status) {
+  std::fprintf(stderr, "%s\n", status.ToString().c_str());
+  return 1;
+}
+
+// Seconds of one call of `fn`.
+double Time(const std::function<void()>& fn) {
+  const auto t0 = Clock::now();
+  fn();
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Median ms over `reps` calls after 2 warm-up calls.
+double MedianMs(const std::function<void()>& fn, int reps) {
+  fn();
+  fn();
+  std::vector<double> t;
+  for (int i = 0; i < reps; ++i) t.push_back(Time(fn));
+  return 1e3 * Median(t);
+}
+
+struct Mixing {
+  std::string name;
+  std::string override_text;  // merged into the config's `moco` block
+};
+
+// A backbone-only step: query-layout ResNet + 128-way linear probe, CE, backward, SGD.
+struct BackboneStep {
+  mochi::models::ResNet net{nullptr};
+  std::unique_ptr<torch::optim::SGD> sgd;
+  at::Tensor input;
+  at::Tensor target;
+
+  void Run() {
+    sgd->zero_grad();
+    at::cross_entropy_loss(net->forward(input), target).backward();
+    sgd->step();
+  }
+};
+
+absl::StatusOr<BackboneStep> MakeBackboneStep(const mochi::proto::PretrainConfig& config,
+                                              const at::Tensor& input, bool channels_last) {
+  BackboneStep b;
+  auto net = mochi::models::MakeResNet(mochi::BuildResNetOptions(config.backbone(), 128));
+  if (!net.ok()) return net.status();
+  b.net = *net;
+  if (channels_last) {
+    // Module::to has no memory-format overload in LibTorch: convert the 4-d weights in place.
+    torch::NoGradGuard no_grad;
+    for (at::Tensor& p : b.net->parameters()) {
+      if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
+    }
+  }
+  b.sgd = std::make_unique<torch::optim::SGD>(
+      b.net->parameters(), torch::optim::SGDOptions(config.optimizer().base_lr())
+                               .momentum(config.optimizer().momentum())
+                               .weight_decay(config.optimizer().weight_decay()));
+  b.input = channels_last ? input.contiguous(at::MemoryFormat::ChannelsLast) : input;
+  b.target = at::randint(128, {input.size(0)}, at::kLong);
+  return b;
+}
+
+// Isolated pieces of the mixing at one K, on unit q [B, D] and a unit queue [K, D].
+void TimePieces(int64_t batch, int64_t dim, int64_t k,
+                const std::vector<std::pair<std::string, mochi::ssl::MixingOptions>>& mixings,
+                double temperature, double moco_step_ms, int reps) {
+  at::Tensor q0 = at::randn({batch, dim});
+  q0 = q0 / q0.norm(2, 1, true);
+  at::Tensor queue = at::randn({k, dim});
+  queue = queue / queue.norm(2, 1, true);
+  const at::Tensor q_leaf = q0.clone().set_requires_grad(true);
+  at::Tensor sim_detached;
+  {
+    torch::NoGradGuard no_grad;
+    sim_detached = at::matmul(q0, queue.t());
+  }
+  std::printf("  pieces at K=%lld (ms, median of %d; %% = share of the MoCo-v2 step %.1f ms)\n",
+              static_cast<long long>(k), reps, moco_step_ms);
+  auto row = [&](const std::string& what, double ms) {
+    std::printf("    %-58s %8.3f ms  %5.1f%%\n", what.c_str(), ms, 100.0 * ms / moco_step_ms);
+  };
+  row("q @ queue^T (MoCo-v2 already pays this), fwd", MedianMs([&] {
+        torch::NoGradGuard g;
+        (void)at::matmul(q0, queue.t());
+      }, reps));
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(1);
+  for (const auto& [name, options] : mixings) {
+    const int64_t n = options.num_hardest;
+    row(absl::StrCat("topk N=", n, " sorted  [", batch, ",", k, "]"), MedianMs([&] {
+          (void)at::topk(sim_detached, n, 1, true, true);
+        }, reps));
+    row(absl::StrCat("topk N=", n, " unsorted"), MedianMs([&] {
+          (void)at::topk(sim_detached, n, 1, true, false);
+        }, reps));
+    row(absl::StrCat("DrawMixing ", name, " (topk + random draws)"), MedianMs([&] {
+          (void)mochi::ssl::DrawMixing(sim_detached, options, gen);
+        }, reps));
+    const mochi::ssl::MixingDraws draws = mochi::ssl::DrawMixing(sim_detached, options, gen);
+    // Forward only (under no_grad the autograd bookkeeping is skipped, as in a pure cost view).
+    row(absl::StrCat("SyntheticLogits fast ", name, ", fwd"), MedianMs([&] {
+          const at::Tensor sim = at::matmul(q_leaf, queue.t());
+          (void)mochi::ssl::SyntheticLogits(q_leaf, queue, sim, draws, temperature, options);
+        }, reps) - MedianMs([&] { (void)at::matmul(q_leaf, queue.t()); }, reps));
+    row(absl::StrCat("vector form ", name, ", fwd"), MedianMs([&] {
+          (void)mochi::ssl::SyntheticLogitsFromVectors(
+              q_leaf, mochi::ssl::BuildSyntheticNegatives(q_leaf, queue, draws, options),
+              temperature);
+        }, reps));
+    // Forward + backward of the synthetic logits alone (sum as a stand-in loss; the matmul that
+    // MoCo-v2 also pays is subtracted).
+    const double matmul_fb = MedianMs([&] {
+      at::matmul(q_leaf, queue.t()).sum().backward();
+      q_leaf.mutable_grad().reset();
+    }, reps);
+    row(absl::StrCat("SyntheticLogits fast ", name, ", fwd+bwd"), MedianMs([&] {
+          const at::Tensor sim = at::matmul(q_leaf, queue.t());
+          (mochi::ssl::SyntheticLogits(q_leaf, queue, sim, draws, temperature, options).sum() +
+           sim.sum())
+              .backward();
+          q_leaf.mutable_grad().reset();
+        }, reps) - matmul_fb);
+    row(absl::StrCat("vector form ", name, ", fwd+bwd"), MedianMs([&] {
+          mochi::ssl::SyntheticLogitsFromVectors(
+              q_leaf, mochi::ssl::BuildSyntheticNegatives(q_leaf, queue, draws, options),
+              temperature)
+              .sum()
+              .backward();
+          q_leaf.mutable_grad().reset();
+        }, reps));
+  }
+}
+
+std::vector<int64_t> ParseInts(const std::string& text) {
+  std::vector<int64_t> out;
+  for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+    int64_t v = 0;
+    if (absl::SimpleAtoi(part, &v)) out.push_back(v);
+  }
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  const int threads = absl::GetFlag(FLAGS_threads);
+  at::set_num_threads(threads);
+  const std::string config_path = mochi::ResolvePath(absl::GetFlag(FLAGS_config));
+  const int warmup = absl::GetFlag(FLAGS_warmup);
+  const int steps = absl::GetFlag(FLAGS_steps);
+
+  std::vector<Mixing> mixings;
+  for (absl::string_view spec : absl::StrSplit(absl::GetFlag(FLAGS_mixings), ',', absl::SkipEmpty())) {
+    const std::vector<int64_t> v = ParseInts(std::string(absl::StrReplaceAll(spec, {{":", ","}})));
+    if (v.size() != 3) return Fail(absl::InvalidArgumentError(absl::StrCat("bad --mixings entry ", spec)));
+    mixings.push_back({absl::StrCat("MoCHi(", v[0], ",", v[1], ",", v[2], ")"),
+                       absl::StrCat("mixing { num_hardest: ", v[0], " num_mixed_pairs: ", v[1],
+                                    " num_query_mixed: ", v[2], " }")});
+  }
+
+  std::printf("config %s, intra-op threads %d (at::get_num_threads %d), warm-up %d, %d measured "
+              "rounds, variants interleaved in rotating order\n",
+              absl::GetFlag(FLAGS_config).c_str(), threads, at::get_num_threads(), warmup, steps);
+
+  for (const int64_t k : ParseInts(absl::GetFlag(FLAGS_queue_sizes))) {
+    auto base = mochi::LoadConfig<mochi::proto::PretrainConfig>(
+        config_path, absl::StrCat("moco { queue_size: ", k, " }"));
+    if (!base.ok()) return Fail(base.status());
+    const int64_t batch = base->batch_size();
+    const int64_t channels = base->backbone().in_channels();
+    const int64_t size = base->augmentation().crop_size();
+    torch::manual_seed(0);
+    const at::Tensor im_q = at::randn({batch, channels, size, size});
+    const at::Tensor im_k = at::randn({batch, channels, size, size});
+    const at::Tensor labels = at::full({batch}, -1, at::kLong);
+
+    // Variants: 0 = backbone only, 1 = MoCo-v2, 2.. = MoCHi settings. One model each, so the
+    // queue / weights of one variant never influence another.
+    struct Variant {
+      std::string name;
+      std::function<void()> step;
+      std::vector<double> ms;
+    };
+    std::vector<Variant> variants;
+    auto backbone = MakeBackboneStep(*base, im_q, /*channels_last=*/false);
+    if (!backbone.ok()) return Fail(backbone.status());
+    auto backbone_ptr = std::make_shared<BackboneStep>(std::move(*backbone));
+    variants.push_back({"backbone fwd+bwd+SGD (1 view)", [backbone_ptr] { backbone_ptr->Run(); }, {}});
+
+    std::vector<std::pair<std::string, mochi::ssl::MixingOptions>> piece_mixings;
+    for (int v = -1; v < static_cast<int>(mixings.size()); ++v) {
+      auto config = v < 0 ? base
+                          : mochi::LoadConfig<mochi::proto::PretrainConfig>(
+                                config_path, absl::StrCat("moco { queue_size: ", k, " ",
+                                                          mixings[v].override_text, " }"));
+      if (!config.ok()) return Fail(config.status());
+      auto moco = mochi::BuildMoco(*config);
+      if (!moco.ok()) return Fail(moco.status());
+      std::shared_ptr<mochi::ssl::MixingOptions> mixing = mochi::BuildMixingOptions(config->moco());
+      if (mixing) piece_mixings.push_back({mixings[v].name, *mixing});
+      auto sgd = std::make_shared<torch::optim::SGD>(
+          (*moco)->encoder_q->parameters(),
+          torch::optim::SGDOptions(config->optimizer().base_lr())
+              .momentum(config->optimizer().momentum())
+              .weight_decay(config->optimizer().weight_decay()));
+      auto gen = std::make_shared<at::Generator>(at::make_generator<at::CPUGeneratorImpl>(v + 7));
+      mochi::ssl::Moco model = *moco;
+      variants.push_back({v < 0 ? std::string("MoCo-v2") : mixings[v].name,
+                          [=]() mutable {
+                            sgd->zero_grad();
+                            model->MomentumUpdate();  // moco.h: call before forward()
+                            auto out = model->forward(im_q, im_k, mixing.get(), *gen);
+                            out.loss.backward();
+                            sgd->step();
+                            model->Enqueue(out.k, labels);
+                          },
+                          {}});
+    }
+
+    const size_t nv = variants.size();
+    for (int round = 0; round < warmup + steps; ++round) {
+      for (size_t j = 0; j < nv; ++j) {
+        Variant& variant = variants[(round + j) % nv];
+        const double s = Time(variant.step);
+        if (round >= warmup) variant.ms.push_back(1e3 * s);
+      }
+    }
+    const double backbone_ms = Median(variants[0].ms);
+    const double moco_ms = Median(variants[1].ms);
+    std::printf("\nK = %lld, batch %lld, view %lldx%lldx%lld, head %d, tau %.2f\n",
+                static_cast<long long>(k), static_cast<long long>(batch),
+                static_cast<long long>(channels), static_cast<long long>(size),
+                static_cast<long long>(size), base->head().output_dim(), base->moco().temperature());
+    std::printf("  %-30s %10s %10s %12s %14s %12s\n", "variant", "step ms", "min ms", "/ MoCo-v2",
+                "/ backbone", "img/s");
+    for (const Variant& variant : variants) {
+      const double ms = Median(variant.ms);
+      std::printf("  %-30s %10.1f %10.1f %12.3f %14.3f %12.0f\n", variant.name.c_str(), ms,
+                  *std::min_element(variant.ms.begin(), variant.ms.end()), ms / moco_ms,
+                  ms / backbone_ms, 1e3 * batch / ms);
+    }
+    // Paired per-round ratios (same round, adjacent in time) are more robust than ratio of medians.
+    for (size_t j = 2; j < nv; ++j) {
+      std::vector<double> r;
+      for (size_t i = 0; i < variants[j].ms.size(); ++i) r.push_back(variants[j].ms[i] / variants[1].ms[i]);
+      std::printf("  median per-round ratio %s / MoCo-v2: %.3f  (min %.3f, max %.3f)\n",
+                  variants[j].name.c_str(), Median(r), *std::min_element(r.begin(), r.end()),
+                  *std::max_element(r.begin(), r.end()));
+    }
+    if (absl::GetFlag(FLAGS_pieces)) {
+      TimePieces(batch, base->head().output_dim(), k, piece_mixings, base->moco().temperature(),
+                 moco_ms, absl::GetFlag(FLAGS_piece_reps));
+    }
+  }
+
+  if (absl::GetFlag(FLAGS_backbone_study)) {
+    auto config = mochi::LoadConfig<mochi::proto::PretrainConfig>(config_path);
+    if (!config.ok()) return Fail(config.status());
+    const int64_t batch = config->batch_size();
+    const at::Tensor input = at::randn({batch, config->backbone().in_channels(),
+                                        config->augmentation().crop_size(),
+                                        config->augmentation().crop_size()});
+    std::printf("\nbackbone study: fwd+bwd+SGD, batch %lld, interleaved, median of %d\n",
+                static_cast<long long>(batch), steps);
+    struct Case {
+      std::string name;
+      int threads;
+      std::shared_ptr<BackboneStep> step;
+      std::vector<double> wall, cpu;
+    };
+    std::vector<Case> cases;
+    for (const int64_t t : ParseInts(absl::GetFlag(FLAGS_study_threads))) {
+      for (const bool cl : {false, true}) {
+        auto b = MakeBackboneStep(*config, input, cl);
+        if (!b.ok()) return Fail(b.status());
+        cases.push_back({absl::StrCat(cl ? "channels_last" : "contiguous", ", threads ", t),
+                         static_cast<int>(t), std::make_shared<BackboneStep>(std::move(*b)), {}, {}});
+      }
+    }
+    for (int round = 0; round < warmup + steps; ++round) {
+      for (size_t j = 0; j < cases.size(); ++j) {
+        Case& c = cases[(round + j) % cases.size()];
+        at::set_num_threads(c.threads);
+        const double cpu0 = ProcessCpuSeconds();
+        const double s = Time([&] { c.step->Run(); });
+        const double cpu = ProcessCpuSeconds() - cpu0;
+        if (round >= warmup) {
+          c.wall.push_back(s);
+          c.cpu.push_back(cpu);
+        }
+      }
+    }
+    std::printf("  %-28s %10s %10s %10s %14s\n", "case", "step ms", "img/s", "CPU/wall",
+                "img/CPU-s");
+    for (const Case& c : cases) {
+      const double w = Median(c.wall), cpu = Median(c.cpu);
+      std::printf("  %-28s %10.1f %10.0f %10.2f %14.0f\n", c.name.c_str(), 1e3 * w, batch / w,
+                  cpu / w, batch / cpu);
+    }
+    at::set_num_threads(threads);
+  }
+  return 0;
+}
