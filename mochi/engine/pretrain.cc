@@ -28,6 +28,7 @@
 #include "mochi/port/status_macros.h"
 #include "mochi/port/text_proto.h"
 #include "mochi/port/torch_status.h"
+#include "mochi/ssl/training_statistics.h"
 #include "torch/optim/sgd.h"
 #include "torch/version.h"
 
@@ -185,6 +186,66 @@ absl::Status KnnEvaluate(ssl::Moco& moco, const proto::PretrainConfig& config,
   return WriteFile(output_dir + "/knn.json", json + "\n");
 }
 
+// Per-epoch averages of the paper's training statistics, accumulated over the first
+// `stats_queries` queries of the epoch (weighted by queries).
+class EpochStatistics {
+ public:
+  explicit EpochStatistics(int64_t budget) : budget_(budget) {}
+  bool wants_more() const { return seen_ < budget_; }
+
+  void Add(const ssl::MocoImpl::Output& out, const at::Tensor& labels, const at::Tensor& queue_labels,
+           int64_t queue_size) {
+    const int64_t n = std::min<int64_t>(budget_ - seen_, out.logits.size(0));
+    std::optional<ssl::MixingDraws> draws;
+    if (out.draws) {
+      const ssl::MixingDraws& d = *out.draws;
+      draws = ssl::MixingDraws{d.hardest.slice(0, 0, n),       d.pair_first.slice(0, 0, n),
+                               d.pair_second.slice(0, 0, n),   d.pair_weight.slice(0, 0, n),
+                               d.query_partner.slice(0, 0, n), d.query_weight.slice(0, 0, n)};
+    }
+    const ssl::ContrastiveStatistics s = ssl::ComputeContrastiveStatistics(
+        out.logits.slice(0, 0, n), queue_size, labels.slice(0, 0, n), queue_labels,
+        draws ? &*draws : nullptr, /*top_k=*/1024);
+    AddMean(false_negative_, s.false_negative_share_topk, n);
+    AddMean(synthetic_false_negative_, s.synthetic_from_false_negative_share, n);
+    alignment_ += ssl::Alignment(out.q.slice(0, 0, n), out.k.slice(0, 0, n)) * n;
+    uniformity_ += ssl::Uniformity(out.q.slice(0, 0, n)) * n;
+    if (top_probabilities_.empty()) top_probabilities_.assign(s.top_probabilities.size(), 0.0);
+    for (size_t i = 0; i < s.top_probabilities.size(); ++i) top_probabilities_[i] += s.top_probabilities[i] * n;
+    seen_ += n;
+  }
+
+  // JSON fields (leading comma) for metrics.jsonl; -1 marks a statistic with nothing to count.
+  std::string Json() const {
+    if (seen_ == 0) return "";
+    std::string profile;
+    for (size_t i = 0; i < top_probabilities_.size(); ++i) {
+      absl::StrAppendFormat(&profile, "%s%.4g", i ? ", " : "", top_probabilities_[i] / seen_);
+    }
+    return absl::StrFormat(
+        ", \"stats_queries\": %d, \"false_negative_share_top1024\": %.6f, "
+        "\"synthetic_from_false_negative_share\": %.6f, \"alignment_qk\": %.6f, "
+        "\"uniformity_q\": %.6f, \"top_negative_probabilities\": [%s]",
+        seen_, Mean(false_negative_), Mean(synthetic_false_negative_), alignment_ / seen_,
+        uniformity_ / seen_, profile);
+  }
+
+ private:
+  struct Weighted { double sum = 0; int64_t weight = 0; };
+  static void AddMean(Weighted& w, double value, int64_t n) {
+    if (value < 0) return;  // undefined for this step
+    w.sum += value * n;
+    w.weight += n;
+  }
+  static double Mean(const Weighted& w) { return w.weight ? w.sum / w.weight : -1.0; }
+
+  const int64_t budget_;
+  int64_t seen_ = 0;
+  Weighted false_negative_, synthetic_false_negative_;
+  double alignment_ = 0, uniformity_ = 0;
+  std::vector<double> top_probabilities_;
+};
+
 }  // namespace
 
 absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunOptions& options) {
@@ -305,6 +366,7 @@ absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunO
       (void)ignored;
     }
     double loss_sum = 0, proxy_correct = 0, proxy_correct_real = 0, seen = 0;
+    EpochStatistics statistics(config.stats_queries());
     const absl::Time epoch_start = absl::Now();
     while (true) {
       MOCHI_ASSIGN_OR_RETURN(std::optional<data::Batch> batch, loader->Next());
@@ -323,6 +385,9 @@ absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunO
           communicator->AllReduceMean(grads);
         }
         optimizer.step();
+        if (statistics.wants_more()) {  // before Enqueue: the logits saw the old queue
+          statistics.Add(out, batch->labels, moco->queue_labels, config.moco().queue_size());
+        }
         moco->Enqueue(out.k, batch->labels);
         torch::NoGradGuard no_grad;
         const at::Tensor logits = out.logits.detach();
@@ -367,10 +432,10 @@ absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunO
     const double epoch_seconds = absl::ToDoubleSeconds(absl::Now() - epoch_start);
     if (is_chief) metrics << absl::StrFormat(
                    "{\"epoch\": %d, \"loss\": %.6f, \"lr\": %.6g, \"proxy_acc\": %.6f, "
-                   "\"proxy_acc_without_synthetic\": %.6f, \"mixing\": %s, \"seconds\": %.2f}",
+                   "\"proxy_acc_without_synthetic\": %.6f, \"mixing\": %s, \"seconds\": %.2f%s}",
                    epoch, loss_sum / std::max(1.0, seen), lr, proxy_correct / std::max(1.0, seen),
                    proxy_correct_real / std::max(1.0, seen), mix ? "true" : "false",
-                   epoch_seconds)
+                   epoch_seconds, statistics.Json())
             << "\n"
             << std::flush;
     position.epoch = epoch + 1;
