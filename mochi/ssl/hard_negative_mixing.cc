@@ -84,20 +84,24 @@ at::Tensor SyntheticLogits(const at::Tensor& q, const at::Tensor& queue,
     return SyntheticLogitsFromVectors(q, BuildSyntheticNegatives(q, queue, draws, options),
                                       temperature);
   }
-  // Type 1: q.h = (a q.n_i + (1-a) q.n_j) / ||a n_i + (1-a) n_j||.
   const at::Tensor first = QueueIndices(draws.hardest, draws.pair_first);
   const at::Tensor second = QueueIndices(draws.hardest, draws.pair_second);
+  const at::Tensor partner = QueueIndices(draws.hardest, draws.query_partner);
+  // One gather for q.n_i, q.n_j and q.n_j': each gather's backward materialises a dense [B, K]
+  // zero + scatter (and autograd then sums them), which dominated this function at large K.
+  const int64_t s = first.size(1);
+  const at::Tensor gathered = queue_similarity.gather(1, at::cat({first, second, partner}, 1));
+  // Type 1: q.h = (a q.n_i + (1-a) q.n_j) / ||a n_i + (1-a) n_j||.
   const at::Tensor a = draws.pair_weight;
   const at::Tensor pair_norm =
       (a * a + (1 - a) * (1 - a) + 2 * a * (1 - a) * PairDots(queue, first, second))
           .clamp_min(1e-12)
           .sqrt();
-  const at::Tensor pair_logits = (a / pair_norm) * queue_similarity.gather(1, first) +
-                                 ((1 - a) / pair_norm) * queue_similarity.gather(1, second);
+  const at::Tensor pair_logits = (a / pair_norm) * gathered.narrow(1, 0, s) +
+                                 ((1 - a) / pair_norm) * gathered.narrow(1, s, s);
   // Type 2: q.h' = (b q.q + (1-b) q.n_j) / ||b q + (1-b) n_j||, with q inside h' a constant.
-  const at::Tensor partner = QueueIndices(draws.hardest, draws.query_partner);
   const at::Tensor b = draws.query_weight;
-  const at::Tensor q_dot_partner = queue_similarity.gather(1, partner);
+  const at::Tensor q_dot_partner = gathered.narrow(1, 2 * s, partner.size(1));
   const at::Tensor query_norm =
       (b * b + (1 - b) * (1 - b) + 2 * b * (1 - b) * q_dot_partner.detach()).clamp_min(1e-12).sqrt();
   // q . stop_grad(q): value ||q||^2 = 1, gradient stop_grad(q).

@@ -16,6 +16,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "mochi/data/idx_reader.h"
+#include "tests/testing/gzip_files.h"
 #include "tests/testing/status_matchers.h"
 
 namespace mochi::data {
@@ -23,6 +24,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::mochi::testing::StatusIs;
+using ::mochi::testing::WriteGzip;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -60,14 +62,6 @@ std::string ReadGzip(const std::string& path) {
   while ((got = gzread(file, buffer, sizeof(buffer))) > 0) contents.append(buffer, got);
   gzclose(file);
   return contents;
-}
-
-void WriteGzip(const std::string& path, const std::string& bytes) {
-  gzFile file = gzopen(path.c_str(), "wb");
-  ASSERT_NE(file, nullptr) << path;
-  ASSERT_EQ(gzwrite(file, bytes.data(), static_cast<unsigned>(bytes.size())),
-            static_cast<int>(bytes.size()));
-  ASSERT_EQ(gzclose(file), Z_OK);
 }
 
 FashionMnistOptions OptionsFor(Split split, const std::string& root = kPackageRoot) {

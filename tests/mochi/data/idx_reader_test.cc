@@ -10,12 +10,14 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/gzip_files.h"
 #include "tests/testing/status_matchers.h"
 
 namespace mochi::data {
 namespace {
 
 using ::mochi::testing::StatusIs;
+using ::mochi::testing::WriteGzip;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -23,14 +25,6 @@ using ::testing::HasSubstr;
 std::string TempPath(const std::string& name) {
   const char* dir = std::getenv("TEST_TMPDIR");
   return absl::StrCat(dir != nullptr ? dir : "/tmp", "/", name);
-}
-
-void WriteGzip(const std::string& path, const std::string& bytes) {
-  gzFile file = gzopen(path.c_str(), "wb");
-  ASSERT_NE(file, nullptr) << path;
-  ASSERT_EQ(gzwrite(file, bytes.data(), static_cast<unsigned>(bytes.size())),
-            static_cast<int>(bytes.size()));
-  ASSERT_EQ(gzclose(file), Z_OK);
 }
 
 void WriteRaw(const std::string& path, const std::string& bytes) {
