@@ -14,6 +14,7 @@
 #include "absl/flags/parse.h"
 #include "mochi/config/validate.h"
 #include "mochi/engine/builders.h"
+#include "mochi/port/paths.h"
 #include "torch/optim/sgd.h"
 
 ABSL_FLAG(std::string, config, "configs/pretrain/mocov2_fmnist.pbtxt", "PretrainConfig.");

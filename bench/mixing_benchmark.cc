@@ -13,7 +13,8 @@
 // channels_last) and intra-op threads, with process CPU time per step (CPU/wall shows how many
 // cores the step actually got on a shared machine).
 //
-// Run: bazel run -c opt //bench:mixing_benchmark -- [--queue_sizes=4096,65536] [--steps=10]
+// Run: bazel run //bench:mixing_benchmark -- [--queue_sizes=4096,65536] [--steps=10]
+//        [--backbone_study] [--threads=2]
 #include <time.h>
 
 #include <algorithm>
@@ -154,6 +155,26 @@ void TimePieces(int64_t batch, int64_t dim, int64_t k,
       }, reps));
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(1);
   for (const auto& [name, options] : mixings) {
+    // The fast form reads q.n_i, q.n_j, q.n_j' with three gathers on the [B, K] logits; each
+    // gather's backward materialises a dense [B, K] zero + scatter. One gather of the concatenated
+    // indices gives the same values with one [B, K] scatter.
+    {
+      const int64_t s = options.num_mixed_pairs, sq = options.num_query_mixed;
+      const at::Tensor i1 = at::randint(k, {batch, s}, at::kLong);
+      const at::Tensor i2 = at::randint(k, {batch, s}, at::kLong);
+      const at::Tensor i3 = at::randint(k, {batch, sq}, at::kLong);
+      const at::Tensor all = at::cat({i1, i2, i3}, 1);
+      const at::Tensor sim_leaf = sim_detached.clone().set_requires_grad(true);
+      row(absl::StrCat("3 gathers on [B,K] ", name, ", fwd+bwd"), MedianMs([&] {
+            (sim_leaf.gather(1, i1).sum() + sim_leaf.gather(1, i2).sum() +
+             sim_leaf.gather(1, i3).sum()).backward();
+            sim_leaf.mutable_grad().reset();
+          }, reps));
+      row(absl::StrCat("1 gather of cat(indices) ", name, ", fwd+bwd"), MedianMs([&] {
+            sim_leaf.gather(1, all).sum().backward();
+            sim_leaf.mutable_grad().reset();
+          }, reps));
+    }
     const int64_t n = options.num_hardest;
     row(absl::StrCat("topk N=", n, " sorted  [", batch, ",", k, "]"), MedianMs([&] {
           (void)at::topk(sim_detached, n, 1, true, true);
@@ -212,6 +233,7 @@ std::vector<int64_t> ParseInts(const std::string& text) {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   const int threads = absl::GetFlag(FLAGS_threads);
   at::set_num_threads(threads);
   const std::string config_path = mochi::ResolvePath(absl::GetFlag(FLAGS_config));

@@ -7,8 +7,8 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "mochi/config/validate.h"
-#include "mochi/engine/builders.h"
 #include "mochi/engine/pretrain.h"
+#include "mochi/port/paths.h"
 
 ABSL_FLAG(std::string, config, "", "Text-proto PretrainConfig (configs/pretrain/*.pbtxt).");
 ABSL_FLAG(std::string, override, "",

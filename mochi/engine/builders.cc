@@ -1,13 +1,10 @@
 #include "mochi/engine/builders.h"
 
-#include <cstdlib>
-#include <filesystem>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "mochi/data/fashion_mnist.h"
 #include "mochi/data/image_folder.h"
 #include "mochi/data/rng.h"
@@ -15,16 +12,6 @@
 #include "mochi/port/torch_status.h"
 
 namespace mochi {
-
-std::string ResolvePath(const std::string& path) {
-  std::string resolved = path;
-  if (const char* imagenet = std::getenv("MOCHI_IMAGENET")) {
-    resolved = absl::StrReplaceAll(resolved, {{"$MOCHI_IMAGENET", imagenet}});
-  }
-  if (resolved.empty() || std::filesystem::path(resolved).is_absolute()) return resolved;
-  const char* workspace = std::getenv("BUILD_WORKSPACE_DIRECTORY");
-  return workspace ? (std::filesystem::path(workspace) / resolved).string() : resolved;
-}
 
 absl::StatusOr<std::unique_ptr<data::Dataset>> BuildDataset(const proto::Dataset& config) {
   switch (config.source_case()) {

@@ -11,15 +11,12 @@
 #include "mochi/data/dataset.h"
 #include "mochi/data/loader.h"
 #include "mochi/models/resnet.h"
+#include "mochi/port/paths.h"
 #include "mochi/proto/pretrain.pb.h"
 #include "mochi/ssl/hard_negative_mixing.h"
 #include "mochi/ssl/moco.h"
 
 namespace mochi {
-
-// A path from a config or flag, resolved for `bazel run`: "$MOCHI_IMAGENET" is expanded and
-// relative paths are taken from BUILD_WORKSPACE_DIRECTORY (or the current directory).
-std::string ResolvePath(const std::string& path);
 
 absl::StatusOr<std::unique_ptr<data::Dataset>> BuildDataset(const proto::Dataset& config);
 

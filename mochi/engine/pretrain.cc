@@ -25,6 +25,7 @@
 #include "mochi/engine/builders.h"
 #include "mochi/engine/checkpoint.h"
 #include "mochi/port/cuda_runtime.h"
+#include "mochi/port/paths.h"
 #include "mochi/port/status_macros.h"
 #include "mochi/port/text_proto.h"
 #include "mochi/port/torch_status.h"
