@@ -1,0 +1,104 @@
+#include "mochi/ssl/moco.h"
+
+#include <cmath>
+
+#include "ATen/ATen.h"
+#include "gtest/gtest.h"
+
+namespace mochi::ssl {
+namespace {
+
+Moco TinyMoco(int64_t queue_size, double momentum) {
+  at::manual_seed(0);
+  auto encoder = [] {
+    auto backbone = models::ResNet(models::ResNetOptions().depth(18).width(4).in_channels(1)
+                                       .small_input_stem(true).num_classes(0));
+    models::ProjectionHeadOptions head;
+    head.in_dim = backbone->feature_dim();
+    head.out_dim = 3;
+    return Encoder(backbone, models::ProjectionHead(head));
+  };
+  MocoOptions options;
+  options.queue_size = queue_size;
+  options.momentum = momentum;
+  options.temperature = 0.5;
+  Encoder q = encoder();
+  Encoder k = encoder();
+  return Moco(q, k, options);
+}
+
+TEST(MocoTest, KeyEncoderStartsAsACopyAndIsFrozen) {
+  Moco moco = TinyMoco(8, 0.9);
+  const auto q = moco->encoder_q->parameters();
+  const auto k = moco->encoder_k->parameters();
+  ASSERT_EQ(q.size(), k.size());
+  for (size_t i = 0; i < q.size(); ++i) {
+    EXPECT_TRUE(at::equal(q[i], k[i]));
+    EXPECT_FALSE(k[i].requires_grad());
+    EXPECT_TRUE(q[i].requires_grad());
+  }
+  // The initial queue holds unit vectors and unknown labels.
+  EXPECT_TRUE(at::allclose(moco->queue.norm(2, 1), at::ones({8}), 1e-5, 1e-6));
+  EXPECT_EQ(moco->queue_labels.max().item<int64_t>(), -1);
+}
+
+TEST(MocoTest, MomentumUpdateIsTheExponentialMovingAverage) {
+  Moco moco = TinyMoco(8, 0.75);
+  at::Tensor q0 = moco->encoder_q->parameters()[0];
+  at::Tensor k0 = moco->encoder_k->parameters()[0];
+  {
+    at::NoGradGuard no_grad;
+    q0.fill_(1.0);
+    k0.fill_(3.0);
+  }
+  moco->MomentumUpdate();
+  // 0.75 * 3 + 0.25 * 1 = 2.5
+  EXPECT_TRUE(at::allclose(k0, at::full_like(k0, 2.5)));
+  moco->MomentumUpdate();
+  // 0.75 * 2.5 + 0.25 * 1 = 2.125
+  EXPECT_TRUE(at::allclose(k0, at::full_like(k0, 2.125)));
+  EXPECT_TRUE(at::allclose(q0, at::ones_like(q0)));  // the query encoder is untouched
+}
+
+TEST(MocoTest, EnqueueWrapsAroundAndKeepsLabels) {
+  Moco moco = TinyMoco(6, 0.9);
+  const at::Tensor first = at::arange(12, at::kFloat).reshape({4, 3});
+  moco->Enqueue(first, at::tensor({10, 11, 12, 13}, at::kLong));
+  EXPECT_EQ(moco->queue_ptr.item<int64_t>(), 4);
+  EXPECT_TRUE(at::equal(moco->queue.slice(0, 0, 4), first));
+  const at::Tensor second = -at::arange(1, 13, at::kFloat).reshape({4, 3});
+  moco->Enqueue(second, at::tensor({20, 21, 22, 23}, at::kLong));
+  // Slots 4, 5 then 0, 1.
+  EXPECT_EQ(moco->queue_ptr.item<int64_t>(), 2);
+  EXPECT_TRUE(at::equal(moco->queue.slice(0, 4, 6), second.slice(0, 0, 2)));
+  EXPECT_TRUE(at::equal(moco->queue.slice(0, 0, 2), second.slice(0, 2, 4)));
+  EXPECT_TRUE(at::equal(moco->queue.slice(0, 2, 4), first.slice(0, 2, 4)));
+  EXPECT_TRUE(at::equal(moco->queue_labels, at::tensor({22, 23, 12, 13, 20, 21}, at::kLong)));
+}
+
+TEST(MocoTest, LogitsAreInfoNceOverPositiveQueueAndSyntheticNegatives) {
+  Moco moco = TinyMoco(16, 0.9);
+  at::manual_seed(1);
+  const at::Tensor im_q = at::randn({5, 1, 8, 8});
+  const at::Tensor im_k = at::randn({5, 1, 8, 8});
+  auto plain = moco->forward(im_q, im_k, nullptr, c10::nullopt);
+  ASSERT_EQ(plain.logits.sizes(), (at::IntArrayRef{5, 1 + 16}));
+  EXPECT_FALSE(plain.draws.has_value());
+  // Column 0 is q.k / tau, the rest q.queue / tau; the loss is cross-entropy with target 0.
+  const at::Tensor positive = (plain.q * plain.k).sum(1) / 0.5;
+  EXPECT_TRUE(at::allclose(plain.logits.select(1, 0), positive, 1e-5, 1e-6));
+  EXPECT_TRUE(at::allclose(plain.logits.slice(1, 1), at::matmul(plain.q, moco->queue.t()) / 0.5,
+                           1e-5, 1e-6));
+  const double loss = -at::log_softmax(plain.logits, 1).select(1, 0).mean().item<double>();
+  EXPECT_NEAR(plain.loss.item<double>(), loss, 1e-5);
+  EXPECT_FALSE(plain.k.requires_grad());
+
+  MixingOptions mixing{/*num_hardest=*/4, /*num_mixed_pairs=*/3, /*num_query_mixed=*/2};
+  auto mixed = moco->forward(im_q, im_k, &mixing, c10::nullopt);
+  ASSERT_EQ(mixed.logits.sizes(), (at::IntArrayRef{5, 1 + 16 + 3 + 2}));  // B x (1+K+s+s')
+  ASSERT_TRUE(mixed.draws.has_value());
+  EXPECT_TRUE(at::allclose(mixed.logits.slice(1, 0, 17), plain.logits, 1e-5, 1e-6));
+}
+
+}  // namespace
+}  // namespace mochi::ssl
