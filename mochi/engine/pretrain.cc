@@ -19,11 +19,11 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "eval/knn/knn.h"
-#include "mochi/data/augment.h"
 #include "mochi/data/fashion_mnist.h"
 #include "mochi/dist/communicator.h"
 #include "mochi/engine/builders.h"
 #include "mochi/engine/checkpoint.h"
+#include "mochi/engine/features.h"
 #include "mochi/port/cuda_runtime.h"
 #include "mochi/port/paths.h"
 #include "mochi/port/status_macros.h"
@@ -108,35 +108,6 @@ std::string ResumeIdentity(proto::PretrainConfig config) {
   return ToTextProto(config);
 }
 
-// Query-backbone features of a whole dataset, normalised the way the augmentation does but
-// without random augmentation.
-absl::StatusOr<at::Tensor> ExtractFeatures(ssl::Moco& moco, const data::Dataset& dataset,
-                                           const proto::Augmentation& augmentation,
-                                           int output_channels, const at::Device& device) {
-  std::vector<at::Tensor> features;
-  const int64_t chunk = 512;
-  const std::vector<float> mean(augmentation.mean().begin(), augmentation.mean().end());
-  const std::vector<float> std(augmentation.std().begin(), augmentation.std().end());
-  MOCHI_RETURN_IF_ERROR(TorchToStatus("feature extraction", [&] {
-    torch::NoGradGuard no_grad;
-    moco->encoder_q->backbone->eval();
-    for (int64_t start = 0; start < dataset.size(); start += chunk) {
-      std::vector<at::Tensor> images;
-      for (int64_t i = start; i < std::min(dataset.size(), start + chunk); ++i) {
-        absl::StatusOr<data::Example> example = dataset.Get(i);
-        TORCH_CHECK(example.ok(), std::string(example.status().message()));
-        const int64_t side = example->image.size(-1);
-        images.push_back(data::CenterCropNormalize(example->image, side, side, output_channels,
-                                                   mean, std));
-      }
-      features.push_back(
-          moco->encoder_q->backbone->forward_features(at::stack(images).to(device)).cpu());
-    }
-    moco->encoder_q->backbone->train();
-  }));
-  return at::cat(features);
-}
-
 absl::Status KnnEvaluate(ssl::Moco& moco, const proto::PretrainConfig& config,
                          const data::Dataset& train_set, const at::Device& device,
                          const std::string& output_dir, std::ofstream& metrics) {
@@ -145,45 +116,36 @@ absl::Status KnnEvaluate(ssl::Moco& moco, const proto::PretrainConfig& config,
   test_options.split = data::FashionMnistOptions::Split::kTest;
   MOCHI_ASSIGN_OR_RETURN(std::unique_ptr<data::FashionMnist> test_set,
                          data::FashionMnist::Load(test_options));
-  const int channels = config.backbone().in_channels();
+  // Normalised as in training, without random augmentation.
+  EvalGeometry geometry;
+  geometry.output_channels = config.backbone().in_channels();
+  geometry.mean.assign(config.augmentation().mean().begin(), config.augmentation().mean().end());
+  geometry.std.assign(config.augmentation().std().begin(), config.augmentation().std().end());
   std::fprintf(stderr, "kNN eval: features of %lld train and %lld test images...\n",
                static_cast<long long>(train_set.size()), static_cast<long long>(test_set->size()));
-  MOCHI_ASSIGN_OR_RETURN(at::Tensor train_features, ExtractFeatures(moco, train_set,
-                                                                    config.augmentation(),
-                                                                    channels, device));
-  MOCHI_ASSIGN_OR_RETURN(at::Tensor test_features, ExtractFeatures(moco, *test_set,
-                                                                   config.augmentation(), channels,
-                                                                   device));
-  std::vector<at::Tensor> train_labels;
-  for (int64_t i = 0; i < train_set.size(); ++i) {
-    MOCHI_ASSIGN_OR_RETURN(data::Example e, train_set.Get(i));
-    train_labels.push_back(at::tensor({e.label}));
-  }
+  MOCHI_ASSIGN_OR_RETURN(Features train,
+                         ExtractFeatures(moco->encoder_q->backbone, train_set, geometry, device));
+  MOCHI_ASSIGN_OR_RETURN(Features test,
+                         ExtractFeatures(moco->encoder_q->backbone, *test_set, geometry, device));
   eval::KnnOptions knn;  // k = 200, tau = 0.07, cosine
-  const at::Tensor train_y = at::cat(train_labels);
   MOCHI_ASSIGN_OR_RETURN(eval::KnnResult result,
-                         eval::KnnClassify(train_features, train_y, test_features,
-                                           test_set->labels(), test_set->num_classes(), knn));
+                         eval::KnnClassify(train.features, train.labels, test.features,
+                                           test.labels, test_set->num_classes(), knn));
   // The same protocol on raw pixels: the baseline a useful representation has to beat.
-  const auto* train_fmnist = dynamic_cast<const data::FashionMnist*>(&train_set);
-  double raw_top1 = -1;
-  if (train_fmnist != nullptr) {
-    auto pixels = [](const data::FashionMnist& d) {
-      return d.images().reshape({d.images().size(0), -1}).to(at::kFloat) / 255.0 - 0.2860;
-    };
-    MOCHI_ASSIGN_OR_RETURN(eval::KnnResult raw,
-                           eval::KnnClassify(pixels(*train_fmnist), train_y, pixels(*test_set),
-                                             test_set->labels(), test_set->num_classes(), knn));
-    raw_top1 = raw.top1;
-  }
+  MOCHI_ASSIGN_OR_RETURN(Features train_pixels, PixelFeatures(train_set, geometry));
+  MOCHI_ASSIGN_OR_RETURN(Features test_pixels, PixelFeatures(*test_set, geometry));
+  MOCHI_ASSIGN_OR_RETURN(eval::KnnResult raw,
+                         eval::KnnClassify(train_pixels.features, train_pixels.labels,
+                                           test_pixels.features, test_pixels.labels,
+                                           test_set->num_classes(), knn));
   const std::string json = absl::StrFormat(
       "{\"metric\": \"knn_top1\", \"value\": %.6f, \"raw_pixels_value\": %.6f, \"k\": %d, "
       "\"temperature\": %g, \"train\": %d, \"test\": %d}",
-      result.top1, raw_top1, knn.k, knn.temperature, train_set.size(), test_set->size());
+      result.top1, raw.top1, knn.k, knn.temperature, train_set.size(), test_set->size());
   metrics << json << "\n" << std::flush;
   std::fprintf(stderr,
                "kNN top-1 (k=200, tau=0.07, cosine) on the test split: %.4f (raw pixels: %.4f)\n",
-               result.top1, raw_top1);
+               result.top1, raw.top1);
   return WriteFile(output_dir + "/knn.json", json + "\n");
 }
 
