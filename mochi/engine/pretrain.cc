@@ -288,15 +288,15 @@ absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunO
                  static_cast<long long>(position.step_in_epoch));
   }
   if (is_chief) {
-  MOCHI_RETURN_IF_ERROR(WriteFile(dir + "/config.pbtxt", position.config_text));
-  MOCHI_RETURN_IF_ERROR(WriteFile(
-      dir + "/env.txt",
-      absl::StrCat("git_revision: ", GitRevision(), "\nlibtorch: ", TORCH_VERSION,
-                   "\nintra_op_threads: ", at::get_num_threads(), "\nloader_workers: ",
-                   loader_options.num_workers, "\ndevice: ", device.str(), "\ndataset: ",
-                   dataset->Describe(), "\nprocesses: ", dist_env.world_size, " (",
-                   communicator->backend(), ")\n", DescribeCudaRuntime(), "\nstarted: ",
-                   absl::FormatTime(absl::Now()), "\n")));
+    MOCHI_RETURN_IF_ERROR(WriteFile(dir + "/config.pbtxt", position.config_text));
+    MOCHI_RETURN_IF_ERROR(WriteFile(
+        dir + "/env.txt",
+        absl::StrCat("git_revision: ", GitRevision(), "\nlibtorch: ", TORCH_VERSION,
+                     "\nintra_op_threads: ", at::get_num_threads(), "\nloader_workers: ",
+                     loader_options.num_workers, "\ndevice: ", device.str(), "\ndataset: ",
+                     dataset->Describe(), "\nprocesses: ", dist_env.world_size, " (",
+                     communicator->backend(), ")\n", DescribeCudaRuntime(), "\nstarted: ",
+                     absl::FormatTime(absl::Now()), "\n")));
   }
   std::ofstream metrics;
   if (is_chief) metrics.open(dir + "/metrics.jsonl", std::ios::app);
