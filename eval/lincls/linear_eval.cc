@@ -35,8 +35,7 @@ EvalGeometry GeometryOf(const proto::EvalTransform& t, int dataset_channels) {
   EvalGeometry g;
   g.resize = t.resize();
   g.crop_size = t.crop_size();
-  g.output_channels =
-      dataset_channels == 1 && t.grayscale_input() == proto::Augmentation::KEEP_GRAY ? 1 : 3;
+  g.output_channels = TransformedChannels(t.grayscale_input(), dataset_channels);
   g.mean.assign(t.mean().begin(), t.mean().end());
   g.std.assign(t.std().begin(), t.std().end());
   return g;

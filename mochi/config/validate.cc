@@ -126,7 +126,7 @@ void CheckAugmentation(const proto::Augmentation& a, int input_channels, const s
             "has no effect with grayscale_input KEEP_GRAY; set 0 or use RANDOM_TINT");
   }
   if (input_channels > 0) {
-    CheckMeanStd(a.mean(), a.std(), AugmentedChannels(a, input_channels), path, v);
+    CheckMeanStd(a.mean(), a.std(), TransformedChannels(a.grayscale_input(), input_channels), path, v);
   }
 }
 
@@ -136,9 +136,8 @@ void CheckEvalTransform(const proto::EvalTransform& t, int input_channels, const
   v.Check(t.resize() >= t.crop_size(), path + ".resize", t.resize(), "must be >= crop_size");
   CheckGrayscalePolicy(t.grayscale_input(), input_channels, path, v);
   if (input_channels > 0) {
-    const int channels =
-        input_channels == 1 && t.grayscale_input() == proto::Augmentation::KEEP_GRAY ? 1 : 3;
-    CheckMeanStd(t.mean(), t.std(), channels, path, v);
+    CheckMeanStd(t.mean(), t.std(), TransformedChannels(t.grayscale_input(), input_channels), path,
+                 v);
   }
 }
 
@@ -224,11 +223,8 @@ void CheckMoco(const proto::MoCo& m, int batch_size, int epochs, const std::stri
 
 }  // namespace
 
-int AugmentedChannels(const proto::Augmentation& augmentation, int input_channels) {
-  if (input_channels == 1 && augmentation.grayscale_input() == proto::Augmentation::KEEP_GRAY) {
-    return 1;
-  }
-  return 3;
+int TransformedChannels(proto::Augmentation::GrayscaleInput policy, int input_channels) {
+  return input_channels == 1 && policy == proto::Augmentation::KEEP_GRAY ? 1 : 3;
 }
 
 absl::Status Validate(const proto::PretrainConfig& c) {
@@ -253,7 +249,7 @@ absl::Status Validate(const proto::PretrainConfig& c) {
   if (c.has_backbone()) {
     CheckBackbone(c.backbone(), "backbone", v);
     if (c.has_augmentation() && input_channels > 0) {
-      const int channels = AugmentedChannels(c.augmentation(), input_channels);
+      const int channels = TransformedChannels(c.augmentation().grayscale_input(), input_channels);
       v.Check(c.backbone().in_channels() == channels, "backbone.in_channels",
               c.backbone().in_channels(),
               absl::StrCat("must equal the augmentation's output channels (", channels, ")"));

@@ -21,8 +21,9 @@ absl::Status Validate(const proto::LinearEvalConfig& config);
 absl::Status Validate(const proto::DetectionConfig& config);
 absl::Status Validate(const proto::SegmentationConfig& config);
 
-// Channels the augmentation produces for input with `input_channels` (1 = gray, 3 = RGB).
-int AugmentedChannels(const proto::Augmentation& augmentation, int input_channels);
+// Channels a transform with grayscale policy `policy` produces for input with `input_channels`
+// (1 = gray, 3 = RGB): only KEEP_GRAY keeps gray input at one channel.
+int TransformedChannels(proto::Augmentation::GrayscaleInput policy, int input_channels);
 
 // Parses `path` (text proto), merges the optional `override_text` over it, and validates.
 // Errors are prefixed with the path.
