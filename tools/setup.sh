@@ -17,6 +17,7 @@ PACKAGES=(
   dataset-fashion-mnist  # the default profile's data: /usr/share/datasets/fashion-mnist
   zlib1g-dev             # gunzip of the idx files
   libssl-dev             # MD5 content checksums (EVP)
+  nlohmann-json3-dev     # JSON for COCO annotations/results and metrics files (header-only)
 )
 
 missing=()
