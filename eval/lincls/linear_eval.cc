@@ -2,31 +2,40 @@
 
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <thread>
+#include <utility>
 
 #include "ATen/ATen.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
 #include "eval/knn/knn.h"
 #include "eval/lincls/linear_probe.h"
 #include "mochi/config/validate.h"
+#include "mochi/data/augment.h"
 #include "mochi/data/idx_reader.h"
+#include "mochi/data/loader.h"
 #include "mochi/engine/builders.h"
 #include "mochi/engine/checkpoint.h"
 #include "mochi/engine/features.h"
 #include "mochi/port/status_macros.h"
 #include "mochi/port/text_proto.h"
+#include "mochi/port/torch_status.h"
+#include "nlohmann/json.hpp"
+#include "torch/autograd.h"
 
 namespace mochi::eval {
 namespace {
 
 const char* SourceName(FeatureSource source) {
   switch (source) {
-    case FeatureSource::kCheckpoint: return "checkpoint";
-    case FeatureSource::kRandomInit: return "random_init";
-    case FeatureSource::kRawPixels: return "raw_pixels";
+    case FeatureSource::kCheckpoint:
+      return "checkpoint";
+    case FeatureSource::kRandomInit:
+      return "random_init";
+    case FeatureSource::kRawPixels:
+      return "raw_pixels";
   }
   return "?";
 }
@@ -41,16 +50,64 @@ EvalGeometry GeometryOf(const proto::EvalTransform& t, int dataset_channels) {
   return g;
 }
 
+// main_lincls's training input: each epoch, freshly augmented images (RandomResizedCrop + flip)
+// through a frozen featurizer (the backbone in eval mode, or the raw-pixel flattening).
+class AugmentedBatches : public FeatureBatches {
+ public:
+  using Featurizer = std::function<at::Tensor(const at::Tensor& images)>;
+
+  AugmentedBatches(std::unique_ptr<data::DataLoader> loader, Featurizer featurizer)
+      : loader_(std::move(loader)), featurizer_(std::move(featurizer)) {}
+
+  absl::Status StartEpoch(int64_t epoch) override { return loader_->StartEpoch(epoch); }
+
+  absl::StatusOr<std::optional<FeatureBatch>> Next() override {
+    MOCHI_ASSIGN_OR_RETURN(std::optional<data::Batch> batch, loader_->Next());
+    if (!batch) return std::nullopt;
+    FeatureBatch out;
+    MOCHI_RETURN_IF_ERROR(TorchToStatus("feature extraction", [&] {
+      torch::NoGradGuard no_grad;
+      out.features = featurizer_(batch->views[0]);
+    }));
+    out.labels = batch->labels;
+    return out;
+  }
+
+ private:
+  std::unique_ptr<data::DataLoader> loader_;
+  Featurizer featurizer_;
+};
+
+absl::StatusOr<std::unique_ptr<FeatureBatches>> MakeAugmentedBatches(
+    const proto::LinearEvalConfig& config, const data::Dataset* train_set,
+    AugmentedBatches::Featurizer featurizer) {
+  MOCHI_ASSIGN_OR_RETURN(data::Augmenter augmenter,
+                         data::Augmenter::Create(BuildAugmentOptions(config.train_augmentation()),
+                                                 train_set->channels()));
+  data::SampleTransform one_view = [augmenter = std::move(augmenter)](
+                                       const data::Example& example,
+                                       uint64_t seed) -> absl::StatusOr<std::vector<at::Tensor>> {
+    return std::vector<at::Tensor>{augmenter.Apply(example.image, seed)};
+  };
+  data::LoaderOptions options;
+  options.batch_size = config.batch_size();
+  options.num_workers = config.loader().num_workers();
+  options.prefetch_batches = config.loader().prefetch_batches();
+  options.shuffle = true;
+  options.drop_last = false;
+  options.seed = config.run().seed();
+  MOCHI_ASSIGN_OR_RETURN(std::unique_ptr<data::DataLoader> loader,
+                         data::DataLoader::Create(train_set, std::move(one_view), options));
+  return std::unique_ptr<FeatureBatches>(
+      std::make_unique<AugmentedBatches>(std::move(loader), std::move(featurizer)));
+}
+
 }  // namespace
 
 absl::Status RunLinearEval(const proto::LinearEvalConfig& config, const LinearEvalRun& run) {
-  if (!config.cache_features()) {
-    return absl::UnimplementedError(
-        "linear eval with train-time augmentation is not implemented yet; set cache_features: "
-        "true (features extracted once, main_lincls without crops)");
-  }
-  at::set_num_threads(config.run().num_threads() > 0 ? config.run().num_threads()
-                                                     : static_cast<int>(std::thread::hardware_concurrency()));
+  at::set_num_threads(config.run().num_threads() > 0
+                          ? config.run().num_threads()
+                          : static_cast<int>(std::thread::hardware_concurrency()));
   const at::Device device(config.run().device());
   MOCHI_ASSIGN_OR_RETURN(proto::PretrainConfig pretrain,
                          LoadConfig<proto::PretrainConfig>(run.run_dir + "/config.pbtxt"));
@@ -65,9 +122,14 @@ absl::Status RunLinearEval(const proto::LinearEvalConfig& config, const LinearEv
   }
   const EvalGeometry geometry = GeometryOf(config.test_transform(), train_set->channels());
   std::string checkpoint_md5 = "none";
+  // Frozen featurizer for the augmented path; test (and cached train) features below.
+  AugmentedBatches::Featurizer featurizer;
   Features train, test;
   if (run.source == FeatureSource::kRawPixels) {
-    MOCHI_ASSIGN_OR_RETURN(train, PixelFeatures(*train_set, geometry));
+    featurizer = [](const at::Tensor& images) { return images.reshape({images.size(0), -1}); };
+    if (config.cache_features()) {
+      MOCHI_ASSIGN_OR_RETURN(train, PixelFeatures(*train_set, geometry));
+    }
     MOCHI_ASSIGN_OR_RETURN(test, PixelFeatures(*test_set, geometry));
   } else {
     if (pretrain.backbone().in_channels() != geometry.output_channels) {
@@ -84,10 +146,19 @@ absl::Status RunLinearEval(const proto::LinearEvalConfig& config, const LinearEv
       checkpoint_md5 = data::Md5Hex(bytes);
     }
     moco->to(device);
-    std::fprintf(stderr, "Extracting features (%lld train, %lld test)...\n",
-                 static_cast<long long>(train_set->size()), static_cast<long long>(test_set->size()));
-    MOCHI_ASSIGN_OR_RETURN(train, ExtractFeatures(moco->encoder_q->backbone, *train_set, geometry, device));
-    MOCHI_ASSIGN_OR_RETURN(test, ExtractFeatures(moco->encoder_q->backbone, *test_set, geometry, device));
+    models::ResNet backbone = moco->encoder_q->backbone;
+    backbone->eval();  // frozen BN statistics, as main_lincls
+    featurizer = [backbone, device](const at::Tensor& images) mutable {
+      return backbone->forward_features(images.to(device)).cpu();
+    };
+    std::fprintf(stderr, "Extracting features (%s%lld test)...\n",
+                 config.cache_features() ? absl::StrCat(train_set->size(), " train, ").c_str() : "",
+                 static_cast<long long>(test_set->size()));
+    if (config.cache_features()) {
+      MOCHI_ASSIGN_OR_RETURN(train, ExtractFeatures(backbone, *train_set, geometry, device));
+    }
+    MOCHI_ASSIGN_OR_RETURN(test, ExtractFeatures(backbone, *test_set, geometry, device));
+    backbone->eval();  // ExtractFeatures restores the mode it found; keep it frozen for training
   }
   LinearProbeOptions probe;
   probe.epochs = config.epochs();
@@ -99,34 +170,44 @@ absl::Status RunLinearEval(const proto::LinearEvalConfig& config, const LinearEv
                           config.optimizer().step().milestones().end());
   probe.gamma = config.optimizer().step().gamma();
   probe.seed = config.run().seed();
-  std::fprintf(stderr, "Training the linear classifier (%lld epochs)...\n",
-               static_cast<long long>(probe.epochs));
+  std::unique_ptr<FeatureBatches> batches;
+  if (config.cache_features()) {
+    batches = CachedFeatureBatches(train.features, train.labels, probe.batch_size, probe.seed);
+  } else {
+    MOCHI_ASSIGN_OR_RETURN(batches, MakeAugmentedBatches(config, train_set.get(), featurizer));
+  }
+  std::fprintf(stderr, "Training the linear classifier (%lld epochs, %s)...\n",
+               static_cast<long long>(probe.epochs),
+               config.cache_features() ? "cached features" : "augmented images");
   MOCHI_ASSIGN_OR_RETURN(LinearProbeResult linear,
-                         TrainLinearProbe(train.features, train.labels, test.features,
+                         TrainLinearProbe(*batches, test.features.size(1), test.features,
                                           test.labels, train_set->num_classes(), probe));
-  double knn_top1 = -1;
-  if (config.has_knn()) {
+  double knn_top1 = -1;  // kNN needs a fixed train bank: only with cached features
+  if (config.has_knn() && config.cache_features()) {
     KnnOptions knn{config.knn().k(), config.knn().temperature(), config.knn().chunk_size()};
-    MOCHI_ASSIGN_OR_RETURN(KnnResult result, KnnClassify(train.features, train.labels,
-                                                         test.features, test.labels,
-                                                         train_set->num_classes(), knn));
+    MOCHI_ASSIGN_OR_RETURN(KnnResult result,
+                           KnnClassify(train.features, train.labels, test.features, test.labels,
+                                       train_set->num_classes(), knn));
     knn_top1 = result.top1;
   }
-  const std::string json = absl::StrFormat(
-      "{\"features\": \"%s\", \"top1\": %.6f, \"top5\": %.6f, \"per_class_top1\": [%s], "
-      "\"knn_top1\": %.6f, \"final_train_loss\": %.6f, \"run_dir\": \"%s\", "
-      "\"checkpoint_md5\": \"%s\", \"train\": \"%s\", \"test\": \"%s\"}",
-      SourceName(run.source), linear.top1, linear.top5,
-      absl::StrJoin(linear.per_class_top1, ", ",
-                    [](std::string* out, double v) { absl::StrAppendFormat(out, "%.4f", v); }),
-      knn_top1, linear.epoch_loss.back(), run.run_dir, checkpoint_md5, train_set->Describe(),
-      test_set->Describe());
-  const std::string output = run.output.empty()
-                                 ? absl::StrCat(run.run_dir, "/lincls_", SourceName(run.source), ".json")
-                                 : run.output;
-  std::ofstream out(output, std::ios::trunc);
-  out << json << "\n";
-  if (!out) return absl::InternalError(absl::StrCat(output, ": cannot write"));
+  nlohmann::ordered_json json;
+  json["features"] = SourceName(run.source);
+  json["top1"] = linear.top1;
+  json["top5"] = linear.top5;
+  json["per_class_top1"] = linear.per_class_top1;
+  json["knn_top1"] = knn_top1;
+  json["final_train_loss"] = linear.epoch_loss.back();
+  json["epoch_loss"] = linear.epoch_loss;
+  json["run_dir"] = run.run_dir;
+  json["checkpoint_md5"] = checkpoint_md5;
+  json["train"] = train_set->Describe();
+  json["test"] = test_set->Describe();
+  json["config"] = ToTextProto(config);
+  json["pretrain_config"] = ToTextProto(pretrain);
+  const std::string output =
+      run.output.empty() ? absl::StrCat(run.run_dir, "/lincls_", SourceName(run.source), ".json")
+                         : run.output;
+  MOCHI_RETURN_IF_ERROR(WriteFileAtomically(output, json.dump() + "\n"));
   std::printf("copypaste: features=%s top1=%.4f top5=%.4f knn_top1=%.4f\n", SourceName(run.source),
               linear.top1, linear.top5, knn_top1);
   std::fprintf(stderr, "Wrote %s\n", output.c_str());

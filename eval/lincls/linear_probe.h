@@ -1,13 +1,17 @@
-// Linear classification on frozen features (MoCo's main_lincls protocol, on cached features):
-// a single fully connected layer trained with SGD + momentum and a step schedule, then top-1 /
-// top-5 on the test features.
+// Linear classification on frozen features (MoCo's main_lincls protocol): a single fully
+// connected layer trained with SGD + momentum and a step schedule, then top-1 / top-5 on the test
+// features. The training rows come from a FeatureBatches source: cached features, or features of
+// freshly augmented images through the frozen backbone (see linear_eval.cc).
 #ifndef EVAL_LINCLS_LINEAR_PROBE_H_
 #define EVAL_LINCLS_LINEAR_PROBE_H_
 
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <vector>
 
 #include "ATen/core/Tensor.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
 namespace mochi::eval {
@@ -20,18 +24,44 @@ struct LinearProbeOptions {
   double weight_decay = 0.0;
   std::vector<int64_t> milestones = {60, 80};  // lr x gamma at each
   double gamma = 0.1;
-  uint64_t seed = 0;  // shuffling and initialisation
+  uint64_t seed = 0;  // initialisation (and the shuffling of cached features)
 };
 
 struct LinearProbeResult {
-  double top1 = 0;                     // fractions of the test set
+  double top1 = 0;  // fractions of the test set
   double top5 = 0;
   std::vector<double> per_class_top1;  // -1 where a class has no test rows
   std::vector<double> epoch_loss;      // mean training loss per epoch
 };
 
-// Features [N, D] (any float dtype), labels int64 [N] in [0, num_classes). InvalidArgument for
-// shape/label/option errors; FailedPrecondition when training diverges (non-finite loss).
+struct FeatureBatch {
+  at::Tensor features;  // float [b, D]
+  at::Tensor labels;    // int64 [b]
+};
+
+// The training rows of one epoch at a time, in the epoch's (shuffled) order.
+class FeatureBatches {
+ public:
+  virtual ~FeatureBatches() = default;
+  virtual absl::Status StartEpoch(int64_t epoch) = 0;
+  // The next batch, or nullopt at the end of the epoch.
+  virtual absl::StatusOr<std::optional<FeatureBatch>> Next() = 0;
+};
+
+// Features [N, D] held in memory, reshuffled every epoch from `seed` and the epoch number.
+std::unique_ptr<FeatureBatches> CachedFeatureBatches(at::Tensor features, at::Tensor labels,
+                                                     int64_t batch_size, uint64_t seed);
+
+// Trains on `train` (feature width `feature_dim`) and scores the test features [M, D] with
+// labels in [0, num_classes). InvalidArgument for shape/label/option errors; FailedPrecondition
+// when training diverges (non-finite loss); errors of `train` are passed on.
+absl::StatusOr<LinearProbeResult> TrainLinearProbe(FeatureBatches& train, int64_t feature_dim,
+                                                   const at::Tensor& test_features,
+                                                   const at::Tensor& test_labels,
+                                                   int64_t num_classes,
+                                                   const LinearProbeOptions& options);
+
+// The cached-features case: train_features [N, D] (any float dtype), labels int64 [N].
 absl::StatusOr<LinearProbeResult> TrainLinearProbe(const at::Tensor& train_features,
                                                    const at::Tensor& train_labels,
                                                    const at::Tensor& test_features,

@@ -284,6 +284,8 @@ absl::Status Validate(const proto::LinearEvalConfig& c) {
   }
   v.Check(!(c.cache_features() && c.has_train_augmentation()), "cache_features", "true",
           "cached features are computed once, so train_augmentation must be absent");
+  v.Check(c.cache_features() || c.has_train_augmentation(), "cache_features", "false",
+          "training on augmented images needs train_augmentation (main_lincls: crop + flip)");
   CheckLoader(c.loader(), "loader", v);
   if (c.has_optimizer()) CheckOptimizer(c.optimizer(), c.epochs(), "optimizer", v);
   if (c.has_knn()) {

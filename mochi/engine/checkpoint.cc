@@ -2,9 +2,12 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <map>
+#include <vector>
 
 #include "ATen/ATen.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "torch/serialize/archive.h"
 
 namespace mochi {
@@ -22,6 +25,13 @@ std::string TensorToString(const at::Tensor& t) {
   return std::string(reinterpret_cast<const char*>(bytes.data_ptr<uint8_t>()), bytes.numel());
 }
 
+std::map<std::string, std::vector<int64_t>> Shapes(const torch::nn::Module& model) {
+  std::map<std::string, std::vector<int64_t>> shapes;
+  for (const auto& item : model.named_parameters()) shapes[item.key()] = item.value().sizes().vec();
+  for (const auto& item : model.named_buffers()) shapes[item.key()] = item.value().sizes().vec();
+  return shapes;
+}
+
 }  // namespace
 
 absl::Status SaveCheckpoint(const std::string& path, torch::nn::Module& model,
@@ -37,20 +47,21 @@ absl::Status SaveCheckpoint(const std::string& path, torch::nn::Module& model,
     optimizer.save(optimizer_archive);
     archive.write("optimizer", optimizer_archive);
     archive.write("format_version", at::tensor({kFormatVersion}));
-    archive.write("position", at::tensor({position.epoch, position.step_in_epoch,
-                                          position.global_step}));
+    archive.write("position",
+                  at::tensor({position.epoch, position.step_in_epoch, position.global_step}));
     archive.write("config", StringToTensor(position.config_text));
     for (const auto& [name, generator] : generators) {
       archive.write("rng/" + name, generator.get_state());
     }
     archive.save_to(temp);
   } catch (const c10::Error& e) {
-    return absl::InternalError(absl::StrCat(temp, ": writing checkpoint failed: ",
-                                            e.what_without_backtrace()));
+    return absl::InternalError(
+        absl::StrCat(temp, ": writing checkpoint failed: ", e.what_without_backtrace()));
   }
   std::error_code error;
   std::filesystem::rename(temp, path, error);
-  if (error) return absl::InternalError(absl::StrCat("rename ", temp, " -> ", path, ": ", error.message()));
+  if (error)
+    return absl::InternalError(absl::StrCat("rename ", temp, " -> ", path, ": ", error.message()));
   return absl::OkStatus();
 }
 
@@ -64,17 +75,16 @@ absl::StatusOr<TrainPosition> LoadCheckpoint(const std::string& path, torch::nn:
   try {
     archive.load_from(path);
   } catch (const c10::Error& e) {
-    return absl::DataLossError(absl::StrCat(path, ": corrupt or truncated checkpoint (",
-                                            e.what_without_backtrace(), ")"));
+    return absl::DataLossError(
+        absl::StrCat(path, ": corrupt or truncated checkpoint (", e.what_without_backtrace(), ")"));
   }
   TrainPosition position;
   try {
     at::Tensor version;
     archive.read("format_version", version);
     if (version.item<int64_t>() != kFormatVersion) {
-      return absl::FailedPreconditionError(absl::StrCat(path, ": checkpoint format ",
-                                                        version.item<int64_t>(), ", expected ",
-                                                        kFormatVersion));
+      return absl::FailedPreconditionError(absl::StrCat(
+          path, ": checkpoint format ", version.item<int64_t>(), ", expected ", kFormatVersion));
     }
     at::Tensor where;
     archive.read("position", where);
@@ -85,9 +95,12 @@ absl::StatusOr<TrainPosition> LoadCheckpoint(const std::string& path, torch::nn:
     archive.read("config", config);
     position.config_text = TensorToString(config);
   } catch (const c10::Error& e) {
-    return absl::DataLossError(absl::StrCat(path, ": checkpoint lacks its metadata (",
-                                            e.what_without_backtrace(), ")"));
+    return absl::DataLossError(
+        absl::StrCat(path, ": checkpoint lacks its metadata (", e.what_without_backtrace(), ")"));
   }
+  // Module::load replaces tensors whatever their shape, so a checkpoint of another width would
+  // load "fine" and silently change the model: compare every shape.
+  const std::map<std::string, std::vector<int64_t>> expected_shapes = Shapes(model);
   try {
     torch::serialize::InputArchive model_archive;
     archive.read("model", model_archive);
@@ -96,6 +109,15 @@ absl::StatusOr<TrainPosition> LoadCheckpoint(const std::string& path, torch::nn:
     return absl::FailedPreconditionError(
         absl::StrCat(path, ": weights do not fit this model (different architecture or config?): ",
                      e.what_without_backtrace()));
+  }
+  std::map<std::string, std::vector<int64_t>> loaded_shapes = Shapes(model);
+  for (const auto& [name, shape] : expected_shapes) {
+    if (loaded_shapes[name] != shape) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          path, ": weights do not fit this model (different architecture or config?): ", name,
+          " is [", absl::StrJoin(loaded_shapes[name], ", "), "] in the checkpoint but [",
+          absl::StrJoin(shape, ", "), "] in the model"));
+    }
   }
   try {
     if (optimizer != nullptr) {
@@ -110,8 +132,8 @@ absl::StatusOr<TrainPosition> LoadCheckpoint(const std::string& path, torch::nn:
       g.set_state(state);
     }
   } catch (const c10::Error& e) {
-    return absl::DataLossError(absl::StrCat(path, ": optimizer or RNG state unreadable: ",
-                                            e.what_without_backtrace()));
+    return absl::DataLossError(
+        absl::StrCat(path, ": optimizer or RNG state unreadable: ", e.what_without_backtrace()));
   }
   return position;
 }

@@ -92,13 +92,6 @@ std::string GitRevision() {
   return out.empty() ? "unknown" : out;
 }
 
-absl::Status WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::trunc);
-  out << text;
-  if (!out) return absl::InternalError(absl::StrCat(path, ": cannot write"));
-  return absl::OkStatus();
-}
-
 // The config minus the settings that may change on resume (logging, loader, cadence).
 std::string ResumeIdentity(proto::PretrainConfig config) {
   config.clear_loader();
@@ -146,7 +139,7 @@ absl::Status KnnEvaluate(ssl::Moco& moco, const proto::PretrainConfig& config,
   std::fprintf(stderr,
                "kNN top-1 (k=200, tau=0.07, cosine) on the test split: %.4f (raw pixels: %.4f)\n",
                result.top1, raw.top1);
-  return WriteFile(output_dir + "/knn.json", json + "\n");
+  return WriteFileAtomically(output_dir + "/knn.json", json + "\n");
 }
 
 // Per-epoch averages of the paper's training statistics, accumulated over the first
@@ -288,8 +281,8 @@ absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunO
                  static_cast<long long>(position.step_in_epoch));
   }
   if (is_chief) {
-    MOCHI_RETURN_IF_ERROR(WriteFile(dir + "/config.pbtxt", position.config_text));
-    MOCHI_RETURN_IF_ERROR(WriteFile(
+    MOCHI_RETURN_IF_ERROR(WriteFileAtomically(dir + "/config.pbtxt", position.config_text));
+    MOCHI_RETURN_IF_ERROR(WriteFileAtomically(
         dir + "/env.txt",
         absl::StrCat("git_revision: ", GitRevision(), "\nlibtorch: ", TORCH_VERSION,
                      "\nintra_op_threads: ", at::get_num_threads(), "\nloader_workers: ",

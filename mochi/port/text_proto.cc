@@ -1,5 +1,6 @@
 #include "mochi/port/text_proto.h"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -42,13 +43,13 @@ absl::Status Parse(absl::string_view text, absl::string_view source_name, bool m
   google::protobuf::TextFormat::Parser parser;
   parser.RecordErrorsTo(&errors);
   const std::string owned(text);
-  const bool ok = merge ? parser.MergeFromString(owned, message)
-                        : parser.ParseFromString(owned, message);
+  const bool ok =
+      merge ? parser.MergeFromString(owned, message) : parser.ParseFromString(owned, message);
   if (!ok || !errors.empty()) {
     return absl::InvalidArgumentError(
-        errors.empty() ? absl::StrCat(source_name, ": cannot parse as ",
-                                      message->GetDescriptor()->full_name())
-                       : errors.Joined());
+        errors.empty()
+            ? absl::StrCat(source_name, ": cannot parse as ", message->GetDescriptor()->full_name())
+            : errors.Joined());
   }
   return absl::OkStatus();
 }
@@ -75,6 +76,22 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
   return buffer.str();
 }
 
+absl::Status WriteFileAtomically(const std::string& path, const std::string& contents) {
+  const std::string temp = path + ".tmp";
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out << contents;
+    out.flush();
+    if (!out) return absl::InternalError(absl::StrCat(temp, ": cannot write"));
+  }
+  std::error_code error;
+  std::filesystem::rename(temp, path, error);
+  if (error) {
+    return absl::InternalError(absl::StrCat("rename ", temp, " -> ", path, ": ", error.message()));
+  }
+  return absl::OkStatus();
+}
+
 namespace {
 absl::StatusOr<std::string> HeaderMessage(absl::string_view text) {
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
@@ -89,7 +106,8 @@ absl::StatusOr<std::string> HeaderMessage(absl::string_view text) {
 absl::StatusOr<std::string> DeclaredProtoMessage(const std::string& path) {
   MOCHI_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
   absl::StatusOr<std::string> declared = HeaderMessage(text);
-  if (!declared.ok()) return absl::NotFoundError(absl::StrCat(path, ": ", declared.status().message()));
+  if (!declared.ok())
+    return absl::NotFoundError(absl::StrCat(path, ": ", declared.status().message()));
   return declared;
 }
 

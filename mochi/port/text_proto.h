@@ -30,6 +30,10 @@ absl::StatusOr<std::string> DeclaredProtoMessage(const std::string& path);
 
 absl::StatusOr<std::string> ReadFileToString(const std::string& path);
 
+// Writes `contents` to a temporary file beside `path` and renames it over `path`, so readers
+// (and an interrupted run) never see a half-written file.
+absl::Status WriteFileAtomically(const std::string& path, const std::string& contents);
+
 // Text format of `message`, for resolved-config dumps.
 std::string ToTextProto(const google::protobuf::Message& message);
 

@@ -116,6 +116,22 @@ TEST(ValidateTest, CachedFeaturesForbidAugmentation) {
                                          HasSubstr("cache_features = true")));
 }
 
+TEST(ValidateTest, AugmentedLinearTrainingNeedsAnAugmentation) {
+  proto::LinearEvalConfig config;
+  MOCHI_ASSERT_OK(ParseTextProtoFile("configs/lincls/fmnist.pbtxt", &config));
+  config.set_cache_features(false);
+  EXPECT_THAT(Validate(config), StatusIs(absl::StatusCode::kInvalidArgument,
+                                         HasSubstr("cache_features = false")));
+  config.mutable_train_augmentation()->set_crop_size(28);
+  config.mutable_train_augmentation()->set_grayscale_input(proto::Augmentation::KEEP_GRAY);
+  config.mutable_train_augmentation()->set_saturation(0);  // colour terms do nothing on gray
+  config.mutable_train_augmentation()->set_hue(0);
+  config.mutable_train_augmentation()->set_grayscale_prob(0);
+  config.mutable_train_augmentation()->add_mean(0.286f);
+  config.mutable_train_augmentation()->add_std(0.353f);
+  EXPECT_THAT(Validate(config), IsOk());
+}
+
 TEST(ValidateTest, DetectionStepsBeyondMaxIterAreRejected) {
   proto::DetectionConfig config;
   MOCHI_ASSERT_OK(ParseTextProtoFile("configs/detection/voc_r50_c4_24k.pbtxt", &config));

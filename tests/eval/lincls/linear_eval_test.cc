@@ -1,0 +1,144 @@
+// //eval:linear end to end on a checkpoint written by the pretraining engine: cached and
+// augmented training, the metrics JSON, and clear errors for checkpoints that do not fit.
+#include "eval/lincls/linear_eval.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "mochi/config/validate.h"
+#include "mochi/engine/pretrain.h"
+#include "mochi/port/text_proto.h"
+#include "nlohmann/json.hpp"
+#include "tests/testing/status_matchers.h"
+
+namespace mochi::eval {
+namespace {
+
+using ::mochi::testing::IsOk;
+using ::mochi::testing::StatusIs;
+using ::testing::HasSubstr;
+
+std::string TempDir(const std::string& name) {
+  const std::string dir = std::string(std::getenv("TEST_TMPDIR")) + "/" + name;
+  std::filesystem::remove_all(dir);
+  return dir;
+}
+
+// A 4-step MoCo-v2 run of a width-4 ResNet-18 on 512 images, written once for all tests.
+const std::string& PretrainedRun() {
+  static const std::string* dir = [] {
+    auto* dir = new std::string(TempDir("pretrain_run"));
+    absl::StatusOr<proto::PretrainConfig> config = LoadConfig<proto::PretrainConfig>(
+        "configs/pretrain/mocov2_fmnist.pbtxt",
+        "run { num_threads: 2 } dataset { fashion_mnist { limit: 512 } } backbone { width: 4 } "
+        "head { output_dim: 16 } batch_size: 128 epochs: 1 moco { queue_size: 256 } "
+        "log_every_steps: 1000");
+    EXPECT_THAT(config, IsOk());
+    PretrainRunOptions options;
+    options.output_dir = *dir;
+    options.knn_eval = false;
+    EXPECT_THAT(RunPretrain(*config, options), IsOk());
+    return dir;
+  }();
+  return *dir;
+}
+
+// fmnist.pbtxt on 2000 train / 1000 test images for 3 epochs (lr x0.1 after epochs 1 and 2).
+proto::LinearEvalConfig SmallEval(const std::string& extra = "") {
+  absl::StatusOr<proto::LinearEvalConfig> config = LoadConfig<proto::LinearEvalConfig>(
+      "configs/lincls/fmnist.pbtxt",
+      "run { num_threads: 2 } train_dataset { fashion_mnist { limit: 2000 } } "
+      "test_dataset { fashion_mnist { limit: 1000 } } optimizer { base_lr: 1 } " +
+          extra);
+  EXPECT_THAT(config, IsOk());
+  config->set_epochs(3);
+  config->mutable_optimizer()->mutable_step()->clear_milestones();
+  config->mutable_optimizer()->mutable_step()->add_milestones(1);
+  config->mutable_optimizer()->mutable_step()->add_milestones(2);
+  EXPECT_THAT(Validate(*config), IsOk());
+  return *config;
+}
+
+nlohmann::json ReadJson(const std::string& path) {
+  absl::StatusOr<std::string> text = ReadFileToString(path);
+  EXPECT_THAT(text, IsOk());
+  return nlohmann::json::parse(text.ok() ? *text : "{}");
+}
+
+TEST(LinearEvalTest, ReadsAPretrainingCheckpointAndWritesItsIdentity) {
+  LinearEvalRun run{PretrainedRun(), FeatureSource::kCheckpoint, TempDir("cached.json")};
+  MOCHI_ASSERT_OK(RunLinearEval(SmallEval(), run));
+  const nlohmann::json json = ReadJson(run.output);
+  EXPECT_EQ(json["features"], "checkpoint");
+  EXPECT_EQ(json["checkpoint_md5"].get<std::string>().size(), 32u);
+  // Ten balanced classes: a 4-step backbone plus a linear layer is far above chance (0.1).
+  EXPECT_GT(json["top1"].get<double>(), 0.3);
+  EXPECT_LE(json["top1"].get<double>(), json["top5"].get<double>());
+  EXPECT_EQ(json["per_class_top1"].size(), 10u);
+  EXPECT_EQ(json["epoch_loss"].size(), 3u);
+  EXPECT_GE(json["knn_top1"].get<double>(), 0.0);  // fmnist.pbtxt asks for kNN
+  EXPECT_THAT(json["config"].get<std::string>(), HasSubstr("cache_features: true"));
+  EXPECT_THAT(json["pretrain_config"].get<std::string>(), HasSubstr("width: 4"));
+}
+
+TEST(LinearEvalTest, TrainsOnAugmentedImagesWithoutCaching) {
+  LinearEvalRun run{PretrainedRun(), FeatureSource::kCheckpoint, TempDir("augmented.json")};
+  MOCHI_ASSERT_OK(RunLinearEval(
+      SmallEval(
+          "cache_features: false train_augmentation { crop_size: 28 crop_scale_min: 0.5 "
+          "color_jitter_prob: 0 saturation: 0 hue: 0 grayscale_prob: 0 blur_prob: 0 flip_prob: 0.5 "
+          "grayscale_input: KEEP_GRAY "
+          "mean: 0.2860 std: 0.3530 }"),
+      run));
+  const nlohmann::json json = ReadJson(run.output);
+  EXPECT_GT(json["top1"].get<double>(), 0.3);
+  EXPECT_EQ(json["knn_top1"].get<double>(), -1.0);  // no fixed train bank without caching
+  EXPECT_THAT(json["config"].get<std::string>(), HasSubstr("train_augmentation"));
+}
+
+TEST(LinearEvalTest, CheckpointOfAnotherWidthIsRejectedNotLoaded) {
+  const std::string dir = TempDir("other_width");
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(PretrainedRun() + "/checkpoint.pt", dir + "/checkpoint.pt");
+  absl::StatusOr<std::string> text = ReadFileToString(PretrainedRun() + "/config.pbtxt");
+  MOCHI_ASSERT_OK(text);
+  std::string config = *text;
+  const size_t at = config.find("width: 4");
+  ASSERT_NE(at, std::string::npos);
+  config.replace(at, 8, "width: 8");
+  MOCHI_ASSERT_OK(WriteFileAtomically(dir + "/config.pbtxt", config));
+  EXPECT_THAT(
+      RunLinearEval(SmallEval(), {dir, FeatureSource::kCheckpoint, dir + "/out.json"}),
+      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("weights do not fit this model")));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/out.json"));
+}
+
+TEST(LinearEvalTest, MissingOrTruncatedCheckpointIsAClearError) {
+  const std::string dir = TempDir("broken");
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(PretrainedRun() + "/config.pbtxt", dir + "/config.pbtxt");
+  const LinearEvalRun run{dir, FeatureSource::kCheckpoint, dir + "/out.json"};
+  EXPECT_THAT(RunLinearEval(SmallEval(), run),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("no checkpoint")));
+  absl::StatusOr<std::string> bytes = ReadFileToString(PretrainedRun() + "/checkpoint.pt");
+  MOCHI_ASSERT_OK(bytes);
+  MOCHI_ASSERT_OK(WriteFileAtomically(dir + "/checkpoint.pt", bytes->substr(0, bytes->size() / 2)));
+  EXPECT_THAT(RunLinearEval(SmallEval(), run),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("corrupt or truncated")));
+}
+
+TEST(LinearEvalTest, RandomInitNeedsNoCheckpointButTheArchitecture) {
+  const std::string dir = TempDir("config_only");
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(PretrainedRun() + "/config.pbtxt", dir + "/config.pbtxt");
+  const LinearEvalRun run{dir, FeatureSource::kRandomInit, dir + "/out.json"};
+  MOCHI_ASSERT_OK(RunLinearEval(SmallEval(), run));
+  EXPECT_EQ(ReadJson(run.output)["checkpoint_md5"], "none");
+}
+
+}  // namespace
+}  // namespace mochi::eval
