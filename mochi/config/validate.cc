@@ -69,7 +69,8 @@ void CheckDataset(const proto::Dataset& dataset, const std::string& path, Violat
 void CheckMeanStd(const google::protobuf::RepeatedField<float>& mean,
                   const google::protobuf::RepeatedField<float>& std, int channels,
                   const std::string& path, Violations& v) {
-  v.Check(mean.size() == channels, path + ".mean", absl::StrCat("[", absl::StrJoin(mean, ", "), "]"),
+  v.Check(mean.size() == channels, path + ".mean",
+          absl::StrCat("[", absl::StrJoin(mean, ", "), "]"),
           absl::StrCat("needs one value per output channel (", channels, ")"));
   v.Check(std.size() == channels, path + ".std", absl::StrCat("[", absl::StrJoin(std, ", "), "]"),
           absl::StrCat("needs one value per output channel (", channels, ")"));
@@ -98,8 +99,10 @@ void CheckAugmentation(const proto::Augmentation& a, int input_channels, const s
           path + ".crop_ratio_min/max", absl::StrCat(a.crop_ratio_min(), "/", a.crop_ratio_max()),
           "need 0 < min <= max");
   const std::pair<const char*, float> probabilities[] = {
-      {".color_jitter_prob", a.color_jitter_prob()}, {".grayscale_prob", a.grayscale_prob()},
-      {".blur_prob", a.blur_prob()}, {".flip_prob", a.flip_prob()}};
+      {".color_jitter_prob", a.color_jitter_prob()},
+      {".grayscale_prob", a.grayscale_prob()},
+      {".blur_prob", a.blur_prob()},
+      {".flip_prob", a.flip_prob()}};
   for (const auto& [name, p] : probabilities) {
     v.Check(IsProbability(p), path + name, p, "must be a probability in [0, 1]");
   }
@@ -126,7 +129,8 @@ void CheckAugmentation(const proto::Augmentation& a, int input_channels, const s
             "has no effect with grayscale_input KEEP_GRAY; set 0 or use RANDOM_TINT");
   }
   if (input_channels > 0) {
-    CheckMeanStd(a.mean(), a.std(), TransformedChannels(a.grayscale_input(), input_channels), path, v);
+    CheckMeanStd(a.mean(), a.std(), TransformedChannels(a.grayscale_input(), input_channels), path,
+                 v);
   }
 }
 
@@ -196,15 +200,16 @@ void CheckMixing(const proto::HardNegativeMixing& x, int queue_size, int epochs,
           "must be >= 0");
   v.Check(x.num_query_mixed() >= 0, path + ".num_query_mixed (s')", x.num_query_mixed(),
           "must be >= 0");
-  v.Check(x.num_mixed_pairs() == 0 || n >= 2, path + ".num_hardest (N)", n,
-          absl::StrCat("mixing pairs of hard negatives (s = ", x.num_mixed_pairs(),
-                       ") needs N >= 2"));
-  v.Check(x.num_mixed_pairs() + x.num_query_mixed() > 0, path + ".num_mixed_pairs + num_query_mixed",
-          0, "MoCHi with no synthetic negatives is MoCo-v2: remove `mixing` instead");
+  v.Check(
+      x.num_mixed_pairs() == 0 || n >= 2, path + ".num_hardest (N)", n,
+      absl::StrCat("mixing pairs of hard negatives (s = ", x.num_mixed_pairs(), ") needs N >= 2"));
+  v.Check(x.num_mixed_pairs() + x.num_query_mixed() > 0,
+          path + ".num_mixed_pairs + num_query_mixed", 0,
+          "MoCHi with no synthetic negatives is MoCo-v2: remove `mixing` instead");
   v.Check(x.query_mix_max() > 0.f && x.query_mix_max() <= 0.5f, path + ".query_mix_max (beta max)",
           x.query_mix_max(), "must be in (0, 0.5] so the query's share stays below the negative's");
-  v.Check(x.start_epoch() >= 0 && x.start_epoch() < epochs, path + ".start_epoch",
-          x.start_epoch(), absl::StrCat("must be in [0, epochs = ", epochs, ")"));
+  v.Check(x.start_epoch() >= 0 && x.start_epoch() < epochs, path + ".start_epoch", x.start_epoch(),
+          absl::StrCat("must be in [0, epochs = ", epochs, ")"));
 }
 
 void CheckMoco(const proto::MoCo& m, int batch_size, int epochs, const std::string& path,
@@ -218,6 +223,11 @@ void CheckMoco(const proto::MoCo& m, int batch_size, int epochs, const std::stri
   v.Check(m.momentum() >= 0.f && m.momentum() < 1.f, path + ".momentum (m)", m.momentum(),
           "must be in [0, 1)");
   v.Check(m.temperature() > 0.f, path + ".temperature (tau)", m.temperature(), "must be > 0");
+  v.Check(m.bn_groups() >= 1, path + ".bn_groups", m.bn_groups(), "must be >= 1");
+  if (batch_size > 0 && m.bn_groups() >= 1) {
+    v.Check(batch_size % m.bn_groups() == 0, path + ".bn_groups", m.bn_groups(),
+            absl::StrCat("must divide the batch size ", batch_size));
+  }
   if (m.has_mixing()) CheckMixing(m.mixing(), m.queue_size(), epochs, path + ".mixing", v);
 }
 
@@ -374,8 +384,8 @@ absl::StatusOr<Config> LoadConfig(const std::string& path, const std::string& ov
   absl::Status status = Validate(config);
   if (!status.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(path, override_text.empty() ? "" : " (with --override)",
-                     ": invalid config:\n", status.message()));
+        absl::StrCat(path, override_text.empty() ? "" : " (with --override)", ": invalid config:\n",
+                     status.message()));
   }
   return config;
 }

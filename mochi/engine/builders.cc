@@ -19,8 +19,9 @@ absl::StatusOr<std::unique_ptr<data::Dataset>> BuildDataset(const proto::Dataset
       const proto::FashionMnist& c = config.fashion_mnist();
       data::FashionMnistOptions options;
       options.root = ResolvePath(c.root());
-      options.split = c.split() == proto::FashionMnist::TEST ? data::FashionMnistOptions::Split::kTest
-                                                             : data::FashionMnistOptions::Split::kTrain;
+      options.split = c.split() == proto::FashionMnist::TEST
+                          ? data::FashionMnistOptions::Split::kTest
+                          : data::FashionMnistOptions::Split::kTrain;
       options.verify_checksums = c.verify_checksums();
       options.limit = c.limit();
       MOCHI_ASSIGN_OR_RETURN(std::unique_ptr<data::FashionMnist> dataset,
@@ -88,8 +89,8 @@ absl::StatusOr<data::SampleTransform> BuildTwoViewTransform(const proto::Augment
   MOCHI_ASSIGN_OR_RETURN(data::Augmenter augmenter,
                          data::Augmenter::Create(BuildAugmentOptions(config), input_channels));
   return data::SampleTransform(
-      [augmenter = std::move(augmenter)](const data::Example& example, uint64_t seed)
-          -> absl::StatusOr<std::vector<at::Tensor>> {
+      [augmenter = std::move(augmenter)](const data::Example& example,
+                                         uint64_t seed) -> absl::StatusOr<std::vector<at::Tensor>> {
         return std::vector<at::Tensor>{augmenter.Apply(example.image, data::MixSeed(seed, 0)),
                                        augmenter.Apply(example.image, data::MixSeed(seed, 1))};
       });
@@ -98,11 +99,20 @@ absl::StatusOr<data::SampleTransform> BuildTwoViewTransform(const proto::Augment
 models::ResNetOptions BuildResNetOptions(const proto::Backbone& c, int64_t num_classes) {
   int64_t depth = 0;
   switch (c.architecture()) {
-    case proto::Backbone::RESNET18: depth = 18; break;
-    case proto::Backbone::RESNET34: depth = 34; break;
-    case proto::Backbone::RESNET50: depth = 50; break;
-    case proto::Backbone::RESNET101: depth = 101; break;
-    case proto::Backbone::ARCHITECTURE_UNSPECIFIED: break;  // rejected by MakeResNet
+    case proto::Backbone::RESNET18:
+      depth = 18;
+      break;
+    case proto::Backbone::RESNET34:
+      depth = 34;
+      break;
+    case proto::Backbone::RESNET50:
+      depth = 50;
+      break;
+    case proto::Backbone::RESNET101:
+      depth = 101;
+      break;
+    case proto::Backbone::ARCHITECTURE_UNSPECIFIED:
+      break;  // rejected by MakeResNet
   }
   return models::ResNetOptions()
       .depth(depth)
@@ -132,8 +142,10 @@ absl::StatusOr<ssl::Moco> BuildMoco(const proto::PretrainConfig& config) {
   options.momentum = config.moco().momentum();
   options.temperature = config.moco().temperature();
   options.shuffle_bn = config.moco().shuffle_bn();
+  options.bn_groups = config.moco().bn_groups();
   ssl::Moco moco{nullptr};
-  MOCHI_RETURN_IF_ERROR(TorchToStatus("building MoCo", [&] { moco = ssl::Moco(query, key, options); }));
+  MOCHI_RETURN_IF_ERROR(
+      TorchToStatus("building MoCo", [&] { moco = ssl::Moco(query, key, options); }));
   return moco;
 }
 

@@ -53,10 +53,12 @@ MocoImpl::Output MocoImpl::forward(const torch::Tensor& im_q, const torch::Tenso
   TORCH_CHECK(im_q.sizes() == im_k.sizes(), "moco: the two views differ in shape: ", im_q.sizes(),
               " vs ", im_k.sizes());
   Output out;
-  out.q = encoder_q->forward(im_q);
+  TORCH_CHECK(im_q.size(0) % options_.bn_groups == 0, "moco: batch ", im_q.size(0),
+              " is not a multiple of bn_groups = ", options_.bn_groups);
+  out.q = EncodeInGroups(*encoder_q, im_q);
   out.k = Keys(im_k);
   const torch::Tensor positive = (out.q * out.k).sum(1, /*keepdim=*/true);  // [B, 1]
-  const torch::Tensor negatives = at::matmul(out.q, queue.t());  // [B, K], q.n
+  const torch::Tensor negatives = at::matmul(out.q, queue.t());             // [B, K], q.n
   std::vector<torch::Tensor> parts = {positive / options_.temperature,
                                       negatives / options_.temperature};
   if (mixing != nullptr) {
@@ -65,7 +67,8 @@ MocoImpl::Output MocoImpl::forward(const torch::Tensor& im_q, const torch::Tenso
         SyntheticLogits(out.q, queue, negatives, *out.draws, options_.temperature, *mixing));
   }
   out.logits = at::cat(parts, 1);
-  const torch::Tensor target = at::zeros({out.logits.size(0)}, out.logits.options().dtype(at::kLong));
+  const torch::Tensor target =
+      at::zeros({out.logits.size(0)}, out.logits.options().dtype(at::kLong));
   out.loss = at::cross_entropy_loss(out.logits, target);
   return out;
 }
@@ -73,7 +76,7 @@ MocoImpl::Output MocoImpl::forward(const torch::Tensor& im_q, const torch::Tenso
 torch::Tensor MocoImpl::Keys(const torch::Tensor& im_k) {
   torch::NoGradGuard no_grad;
   if (communicator_ == nullptr || communicator_->world_size() == 1 || !options_.shuffle_bn) {
-    return encoder_k->forward(im_k);
+    return ShuffledKeysInGroups(im_k);
   }
   // MoCo's batch shuffle: each process encodes a random slice of the global batch, so the BN
   // statistics of a key's sub-batch are not those of its query's.
@@ -83,17 +86,33 @@ torch::Tensor MocoImpl::Keys(const torch::Tensor& im_k) {
   torch::Tensor permutation = at::randperm(all.size(0), all.options().dtype(at::kLong));
   communicator_->Broadcast(permutation, /*root=*/0);
   const torch::Tensor mine = permutation.view({world, -1})[rank];
-  const torch::Tensor keys_all = communicator_->AllGather(encoder_k->forward(all.index_select(0, mine)));
+  const torch::Tensor keys_all =
+      communicator_->AllGather(ShuffledKeysInGroups(all.index_select(0, mine)));
   const torch::Tensor unshuffle = at::argsort(permutation).view({world, -1})[rank];
   return keys_all.index_select(0, unshuffle);
+}
+
+torch::Tensor MocoImpl::EncodeInGroups(EncoderImpl& encoder, const torch::Tensor& images) {
+  if (options_.bn_groups <= 1) return encoder.forward(images);
+  std::vector<torch::Tensor> parts;
+  for (const torch::Tensor& group : images.chunk(options_.bn_groups)) {
+    parts.push_back(encoder.forward(group));
+  }
+  return at::cat(parts);
+}
+
+torch::Tensor MocoImpl::ShuffledKeysInGroups(const torch::Tensor& im_k) {
+  if (options_.bn_groups <= 1) return encoder_k->forward(im_k);
+  const torch::Tensor permutation = at::randperm(im_k.size(0), im_k.options().dtype(at::kLong));
+  return EncodeInGroups(*encoder_k, im_k.index_select(0, permutation))
+      .index_select(0, at::argsort(permutation));
 }
 
 void MocoImpl::Enqueue(const torch::Tensor& local_keys, const torch::Tensor& local_labels) {
   torch::NoGradGuard no_grad;
   const torch::Tensor keys = communicator_ ? communicator_->AllGather(local_keys) : local_keys;
-  const torch::Tensor labels = communicator_
-                                   ? communicator_->AllGather(local_labels.to(at::kLong))
-                                   : local_labels;
+  const torch::Tensor labels =
+      communicator_ ? communicator_->AllGather(local_labels.to(at::kLong)) : local_labels;
   const int64_t batch = keys.size(0);
   const int64_t size = queue.size(0);
   TORCH_CHECK(batch <= size, "moco: batch ", batch, " exceeds queue size K = ", size);

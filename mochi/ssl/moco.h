@@ -37,6 +37,9 @@ struct MocoOptions {
   // Shuffle the key encoder's batch across processes so BN statistics cannot leak the positive
   // (MoCo's batch shuffle); a no-op with one process.
   bool shuffle_bn = true;
+  // BN groups per process: queries in G contiguous groups, keys in G groups of the shuffled
+  // batch (MoCo's per-GPU BN and batch shuffle, simulated within one process). 1 = off.
+  int64_t bn_groups = 1;
 };
 
 class MocoImpl : public torch::nn::Module {
@@ -46,10 +49,10 @@ class MocoImpl : public torch::nn::Module {
   MocoImpl(Encoder query_encoder, Encoder key_encoder, const MocoOptions& options);
 
   struct Output {
-    torch::Tensor loss;              // scalar
-    torch::Tensor logits;            // [B, 1 + K + s + s'] (already divided by tau)
-    torch::Tensor q;                 // [B, D]
-    torch::Tensor k;                 // [B, D], no gradient
+    torch::Tensor loss;                // scalar
+    torch::Tensor logits;              // [B, 1 + K + s + s'] (already divided by tau)
+    torch::Tensor q;                   // [B, D]
+    torch::Tensor k;                   // [B, D], no gradient
     std::optional<MixingDraws> draws;  // set when mixing ran
   };
 
@@ -80,6 +83,10 @@ class MocoImpl : public torch::nn::Module {
 
  private:
   torch::Tensor Keys(const torch::Tensor& im_k);
+  // `encoder` on options_.bn_groups contiguous groups (each its own BN statistics).
+  torch::Tensor EncodeInGroups(EncoderImpl& encoder, const torch::Tensor& images);
+  // Keys of this process's images, encoded in groups of a random permutation, in input order.
+  torch::Tensor ShuffledKeysInGroups(const torch::Tensor& im_k);
 
   MocoOptions options_;
   dist::Communicator* communicator_ = nullptr;

@@ -8,11 +8,15 @@
 namespace mochi::ssl {
 namespace {
 
-Moco TinyMoco(int64_t queue_size, double momentum) {
+Moco TinyMoco(int64_t queue_size, double momentum, int64_t bn_groups = 1) {
   at::manual_seed(0);
   auto encoder = [] {
-    auto backbone = models::ResNet(models::ResNetOptions().depth(18).width(4).in_channels(1)
-                                       .small_input_stem(true).num_classes(0));
+    auto backbone = models::ResNet(models::ResNetOptions()
+                                       .depth(18)
+                                       .width(4)
+                                       .in_channels(1)
+                                       .small_input_stem(true)
+                                       .num_classes(0));
     models::ProjectionHeadOptions head;
     head.in_dim = backbone->feature_dim();
     head.out_dim = 3;
@@ -22,6 +26,7 @@ Moco TinyMoco(int64_t queue_size, double momentum) {
   options.queue_size = queue_size;
   options.momentum = momentum;
   options.temperature = 0.5;
+  options.bn_groups = bn_groups;
   Encoder q = encoder();
   Encoder k = encoder();
   return Moco(q, k, options);
@@ -40,6 +45,30 @@ TEST(MocoTest, KeyEncoderStartsAsACopyAndIsFrozen) {
   // The initial queue holds unit vectors and unknown labels.
   EXPECT_TRUE(at::allclose(moco->queue.norm(2, 1), at::ones({8}), 1e-5, 1e-6));
   EXPECT_EQ(moco->queue_labels.max().item<int64_t>(), -1);
+}
+
+TEST(MocoTest, BnGroupsEncodeQueriesInGroupsAndKeysInShuffledGroups) {
+  Moco grouped = TinyMoco(8, 0.9, /*bn_groups=*/2);
+  at::manual_seed(1);
+  const at::Tensor im_q = at::randn({4, 1, 8, 8});
+  const at::Tensor im_k = at::randn({4, 1, 8, 8});
+  at::manual_seed(7);
+  const MocoImpl::Output out = grouped->forward(im_q, im_k, nullptr, c10::nullopt);
+  // Queries: BN statistics of rows {0,1} and {2,3} separately.
+  at::NoGradGuard no_grad;
+  const at::Tensor q_expected = at::cat({grouped->encoder_q->forward(im_q.slice(0, 0, 2)),
+                                         grouped->encoder_q->forward(im_q.slice(0, 2, 4))});
+  EXPECT_TRUE(at::allclose(out.q, q_expected, 1e-5, 1e-6));
+  EXPECT_FALSE(at::allclose(out.q, grouped->encoder_q->forward(im_q), 1e-3, 1e-3))
+      << "grouping must change the BN statistics";
+  // Keys: the same permutation the forward drew, encoded in two groups, returned in input order.
+  at::manual_seed(7);
+  const at::Tensor permutation = at::randperm(4, at::kLong);
+  const at::Tensor shuffled = im_k.index_select(0, permutation);
+  const at::Tensor k_shuffled = at::cat({grouped->encoder_k->forward(shuffled.slice(0, 0, 2)),
+                                         grouped->encoder_k->forward(shuffled.slice(0, 2, 4))});
+  EXPECT_TRUE(
+      at::allclose(out.k, k_shuffled.index_select(0, at::argsort(permutation)), 1e-5, 1e-6));
 }
 
 TEST(MocoTest, MomentumUpdateIsTheExponentialMovingAverage) {
