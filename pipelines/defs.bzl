@@ -1,0 +1,233 @@
+"""Turns the table definitions of tables.bzl into Bazel actions.
+
+Bazel is the workflow engine: one action per pretraining run and seed, one per evaluation, one
+per report. The action cache makes reruns incremental, and a run two tables share (the MoCo-v2
+baseline) is one target, so it is computed once. Every profile gets its own targets
+(`<table>_default`, `<table>_ci`, `<table>_paper`); `<table>` picks one from the `--config` profile.
+
+Training actions take a machine-wide lock (flock) so Bazel never runs two of them at once: two
+2-thread LibTorch jobs on 2 cores run 3-4x slower than one after the other. They keep their run
+directory in /tmp/mochi-pipeline-scratch/<action hash>, so an interrupted action resumes (the
+binaries' --resume) when Bazel runs it again, and copy the files out when done.
+"""
+
+SCRATCH = "/tmp/mochi-pipeline-scratch"
+LOCK = "/tmp/mochi-pipeline.lock"
+RUN_FILES = ["checkpoint.pt", "config.pbtxt", "env.txt", "metrics.jsonl", "knn.json"]
+PROFILES = ["default", "ci", "paper"]
+
+def seeded_override(overrides, seed):
+    return "%s run { seed: %d }" % (overrides, seed)
+
+def _shell_quote(s):
+    return "'" + s.replace("'", "'\\''") + "'"
+
+def _scratch_dir(key_files):
+    # The run's identity: the binary, the config file and the command line (overrides, seed).
+    return "%s/$$(cat %s | sha1sum | cut -c1-16)" % (SCRATCH, " ".join(key_files))
+
+def _gpu_tags(profile):
+    # Paper-profile actions need the GPUs and the ImageNet tree: no sandbox.
+    return ["manual", "no-sandbox"] if profile == "paper" else ["manual"]
+
+def pretrain_run(name, config, overrides, seed, profile):
+    """One pretraining (//mochi:pretrain) as an action; outputs <name>/{checkpoint.pt,...}."""
+    override = seeded_override(overrides, seed)
+    native.genrule(
+        name = name,
+        srcs = [config],
+        outs = [name + "/" + f for f in RUN_FILES],
+        tools = ["//mochi:pretrain"],
+        cmd = " && ".join([
+            "echo %s > $(RULEDIR)/%s.key" % (_shell_quote(override), name),
+            "scratch=%s" % _scratch_dir([
+                "$(execpath //mochi:pretrain)",
+                "$(location %s)" % config,
+                "$(RULEDIR)/%s.key" % name,
+            ]),
+            "mkdir -p $$scratch",
+            "resume=$$([ -f $$scratch/checkpoint.pt ] && echo --resume || true)",
+            "flock %s $(execpath //mochi:pretrain) --config=$(location %s) --override=%s " % (
+                LOCK,
+                config,
+                _shell_quote(override),
+            ) + "--output_dir=$$scratch $$resume",
+            "cp " + " ".join(["$$scratch/" + f for f in RUN_FILES]) + " $(RULEDIR)/" + name,
+            "rm -rf $$scratch",
+        ]),
+        message = "Pretraining %s (seed %d, profile %s)" % (config, seed, profile),
+        tags = _gpu_tags(profile),
+    )
+
+def linear_eval(name, run, config, profile):
+    """Linear classification (//eval:linear) of the backbone of pretraining target `run`."""
+    native.genrule(
+        name = name,
+        srcs = [config, run + "/checkpoint.pt", run + "/config.pbtxt"],
+        outs = [name + ".json"],
+        tools = ["//eval:linear"],
+        cmd = ("flock %s $(execpath //eval:linear) --config=$(location %s) " % (LOCK, config) +
+               "--checkpoint=$$(dirname $(location %s/checkpoint.pt)) --features=checkpoint " % run +
+               "--output=$@"),
+        message = "Linear evaluation of %s" % run,
+        tags = _gpu_tags(profile),
+    )
+
+def _table_report_impl(ctx):
+    spec = json.decode(ctx.attr.spec)
+    paths = {}
+    for target, key in ctx.attr.files.items():
+        paths[key] = target.files.to_list()[0].path
+    for row in spec["rows"]:
+        for run in row["runs"]:
+            run["files"] = {
+                kind: paths["%s|%d|%s" % (row["id"], run["seed"], kind)]
+                for kind in run["files"]
+            }
+    spec_file = ctx.actions.declare_file(ctx.label.name + "/spec.json")
+    ctx.actions.write(spec_file, json.indent(json.encode(spec)))
+    table = spec["table"]
+    outs = [ctx.actions.declare_file(ctx.label.name + "/" + table + ext) for ext in [".md", ".csv"]]
+    outs += [
+        ctx.actions.declare_file("%s/%s_%s.svg" % (ctx.label.name, table, figure["id"]))
+        for figure in spec.get("figures", [])
+    ]
+    ctx.actions.run(
+        executable = ctx.executable._make_report,
+        arguments = ["--spec=" + spec_file.path, "--out_dir=" + outs[0].dirname],
+        inputs = [spec_file] + ctx.files.files,
+        outputs = outs,
+        mnemonic = "MochiReport",
+        progress_message = "Writing the report of %s (%s profile)" % (table, spec["profile"]),
+    )
+    return [DefaultInfo(files = depset(outs + [spec_file]))]
+
+table_report = rule(
+    implementation = _table_report_impl,
+    attrs = {
+        # The table spec (see pipelines/report/README in make_report's header), without paths.
+        "spec": attr.string(mandatory = True),
+        # Result file -> "row|seed|kind"; the rule writes their paths into the spec.
+        "files": attr.label_keyed_string_dict(allow_files = True),
+        "_make_report": attr.label(
+            default = "//pipelines/report:make_report",
+            executable = True,
+            cfg = "exec",
+        ),
+    },
+)
+
+def _profile_rows(table, profile):
+    rows = []
+    for row in table["rows"]:
+        setting = row.get(profile)
+        if setting != None:
+            rows.append(struct(
+                id = row["id"],
+                label = row["label"],
+                baseline = row.get("baseline", False),
+                config = setting["config"],
+                overrides = setting.get("overrides", ""),
+                seeds = setting["seeds"],
+            ))
+    return rows
+
+def run_name(profile, row_id, seed):
+    return "%s__%s__s%d" % (profile, row_id, seed)
+
+def pipeline_table(name, table, lincls_configs):
+    """Targets for table `name` in every profile: runs, evaluations, report, runner, alias.
+
+    Args:
+      name: the table id, e.g. "table1".
+      table: its definition (see tables.bzl).
+      lincls_configs: profile -> LinearEvalConfig file, for tables with a linear top-1 column.
+    """
+    wants_linear = any([c["file"] == "lincls" for c in table["columns"]])
+    for profile in PROFILES:
+        rows = _profile_rows(table, profile)
+        if not rows:
+            continue
+        files = {}
+        spec_rows = []
+        for row in rows:
+            runs = []
+            for seed in row.seeds:
+                run = run_name(profile, row.id, seed)
+                if not native.existing_rule(run):  # shared with another table
+                    pretrain_run(run, row.config, row.overrides, seed, profile)
+                kinds = {"knn": ":%s/knn.json" % run, "metrics": ":%s/metrics.jsonl" % run, "env": ":%s/env.txt" % run}
+                if wants_linear:
+                    lin = run + "__lincls"
+                    if not native.existing_rule(lin):
+                        linear_eval(lin, run, lincls_configs[profile], profile)
+                    kinds["lincls"] = ":%s.json" % lin
+                for kind, label in kinds.items():
+                    files[label] = "%s|%d|%s" % (row.id, seed, kind)
+                runs.append({"seed": seed, "files": {k: "" for k in kinds}})
+            spec_rows.append({
+                "id": row.id,
+                "label": row.label,
+                "baseline": row.baseline,
+                "config": row.config.replace("//configs:", "configs/"),
+                "overrides": row.overrides,
+                "runs": runs,
+            })
+        spec = {
+            "table": name,
+            "title": table["title"],
+            "profile": profile,
+            "notes": table.get("notes", {}).get(profile, ""),
+            "rows": spec_rows,
+            "columns": table["columns"],
+            "published": table.get("published", {}),
+            "figures": table.get("figures", []),
+        }
+        table_report(
+            name = "%s_%s_report" % (name, profile),
+            spec = json.encode(spec),
+            files = files,
+            tags = ["manual"],
+        )
+        native.sh_binary(
+            name = "%s_%s" % (name, profile),
+            srcs = ["install_report.sh"],
+            args = [name, "$(rootpaths :%s_%s_report)" % (name, profile)],
+            data = [":%s_%s_report" % (name, profile), "//pipelines/report:make_report"],
+            tags = ["manual"],
+        )
+    native.alias(
+        name = name,
+        actual = select({
+            ":profile_ci": ":%s_ci" % name,
+            ":profile_paper": ":%s_paper" % name,
+            "//conditions:default": ":%s_default" % name,
+        }),
+        tags = ["manual"],
+    )
+
+def _json_file_impl(ctx):
+    out = ctx.actions.declare_file(ctx.label.name + ".json")
+    ctx.actions.write(out, ctx.attr.content)
+    return [DefaultInfo(files = depset([out]), runfiles = ctx.runfiles(files = [out]))]
+
+# A JSON file with the given content (for tests over the table definitions).
+json_file = rule(
+    implementation = _json_file_impl,
+    attrs = {"content": attr.string(mandatory = True)},
+)
+
+def pipeline_runs(tables, lincls_configs):
+    """Every (profile, row, seed) pretraining of `tables` as a list of dicts, for tests."""
+    runs = []
+    for table in tables:
+        for profile in PROFILES:
+            for row in _profile_rows(table, profile):
+                for seed in row.seeds:
+                    runs.append({
+                        "name": run_name(profile, row.id, seed),
+                        "config": row.config.replace("//configs:", "configs/"),
+                        "override": seeded_override(row.overrides, seed),
+                        "lincls": lincls_configs[profile].replace("//configs:", "configs/"),
+                    })
+    return runs

@@ -1,0 +1,29 @@
+#!/bin/bash
+# Copies a generated report (and its SVGs) into <workspace>/reports/, stamps it with the code
+# version, and rebuilds reports/index.html. Run through `bazel run //pipelines:<table>`.
+set -euo pipefail
+table="$1"; shift
+if [ -z "${BUILD_WORKSPACE_DIRECTORY:-}" ]; then
+  echo "install_report: run me with 'bazel run //pipelines:${table}'" >&2
+  exit 1
+fi
+reports="${BUILD_WORKSPACE_DIRECTORY}/reports"
+mkdir -p "$reports"
+revision=$(git -C "$BUILD_WORKSPACE_DIRECTORY" rev-parse HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git -C "$BUILD_WORKSPACE_DIRECTORY" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+  revision="${revision} (with uncommitted changes)"
+fi
+for f in "$@"; do
+  case "$f" in
+    *.md)
+      # Bazel guarantees the outputs match the current sources, so this is their code version.
+      { cat "$f"; printf '\nCode version (installed by bazel run): %s, %s UTC.\n' \
+          "$revision" "$(date -u +%Y-%m-%dT%H:%M:%S)"; } > "$reports/$(basename "$f")"
+      echo "wrote reports/$(basename "$f")" ;;
+    *.csv|*.svg) cp -f "$f" "$reports/$(basename "$f")"; chmod u+w "$reports/$(basename "$f")" ;;
+  esac
+done
+make_report="${RUNFILES_DIR:-$0.runfiles}/mochi/pipelines/report/make_report"
+[ -x "$make_report" ] || make_report="$(dirname "$0")/report/make_report"
+"$make_report" --index --reports_dir="$reports" --out="$reports/index.html"
+echo "wrote reports/index.html"

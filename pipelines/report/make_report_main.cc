@@ -1,0 +1,63 @@
+// Report generator for the table pipelines.
+//   make_report --spec=table1_spec.json --out_dir=reports [--root=DIR]
+//   make_report --index --reports_dir=reports --out=reports/index.html
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/time/clock.h"
+#include "mochi/port/paths.h"
+#include "pipelines/report/html_index.h"
+#include "pipelines/report/machine_info.h"
+#include "pipelines/report/report_writer.h"
+
+ABSL_FLAG(std::string, spec, "",
+          "Report spec JSON (rows, runs and result files, columns, figures).");
+ABSL_FLAG(std::string, out_dir, "", "Receives <table>.md, <table>.csv and <table>_<figure>.svg.");
+ABSL_FLAG(std::string, root, "",
+          "Directory relative result paths in the spec are taken from (default: the workspace "
+          "under `bazel run`, else the current directory, i.e. the execroot in an action).");
+ABSL_FLAG(bool, index, false, "Write an HTML index of --reports_dir instead of a report.");
+ABSL_FLAG(std::string, reports_dir, "", "--index: directory holding the *.md reports.");
+ABSL_FLAG(std::string, out, "", "--index: the HTML file (default <reports_dir>/index.html).");
+
+namespace {
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "make_report: %s\n", message.c_str());
+  return EXIT_FAILURE;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  if (absl::GetFlag(FLAGS_index)) {
+    if (absl::GetFlag(FLAGS_reports_dir).empty()) return Fail("--index needs --reports_dir");
+    const std::string reports_dir = mochi::ResolvePath(absl::GetFlag(FLAGS_reports_dir));
+    const std::string out = absl::GetFlag(FLAGS_out).empty()
+                                ? reports_dir + "/index.html"
+                                : mochi::ResolvePath(absl::GetFlag(FLAGS_out));
+    const absl::Status status = mochi::report::WriteIndex(reports_dir, out);
+    if (!status.ok()) return Fail(status.ToString());
+    std::printf("wrote %s\n", out.c_str());
+    return EXIT_SUCCESS;
+  }
+  if (absl::GetFlag(FLAGS_spec).empty() || absl::GetFlag(FLAGS_out_dir).empty()) {
+    return Fail("--spec=FILE and --out_dir=DIR are required (or --index --reports_dir=DIR)");
+  }
+  mochi::report::ReportRequest request;
+  request.spec_path = mochi::ResolvePath(absl::GetFlag(FLAGS_spec));
+  request.out_dir = mochi::ResolvePath(absl::GetFlag(FLAGS_out_dir));
+  request.root = absl::GetFlag(FLAGS_root).empty() ? mochi::ResolvePath(".")
+                                                   : mochi::ResolvePath(absl::GetFlag(FLAGS_root));
+  request.machine = mochi::report::DescribeThisMachine();
+  request.now = absl::Now();
+  const absl::StatusOr<std::vector<std::string>> written = mochi::report::WriteReport(request);
+  if (!written.ok()) return Fail(written.status().ToString());
+  for (const std::string& path : *written) std::printf("wrote %s\n", path.c_str());
+  return EXIT_SUCCESS;
+}

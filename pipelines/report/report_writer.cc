@@ -1,0 +1,56 @@
+#include "pipelines/report/report_writer.h"
+
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "mochi/port/status_macros.h"
+#include "mochi/port/text_proto.h"
+#include "pipelines/report/figures.h"
+#include "pipelines/report/report_spec.h"
+#include "pipelines/report/run_results.h"
+#include "pipelines/report/svg_plot.h"
+#include "pipelines/report/table_report.h"
+
+namespace mochi::report {
+
+absl::StatusOr<std::vector<std::string>> WriteReport(const ReportRequest& request) {
+  absl::StatusOr<std::string> spec_text = ReadFileToString(request.spec_path);
+  if (!spec_text.ok()) {
+    return absl::NotFoundError(absl::StrCat("--spec: cannot read ", request.spec_path));
+  }
+  MOCHI_ASSIGN_OR_RETURN(ReportSpec spec, ParseReportSpec(*spec_text, request.spec_path));
+  const std::string table = spec.table;
+  MOCHI_ASSIGN_OR_RETURN(const ReportData data, LoadReportData(std::move(spec), request.root));
+
+  // Render everything before writing anything, so a bad figure leaves no half-updated report.
+  ReportContext context;
+  context.spec_path = request.spec_path;
+  context.machine = request.machine;
+  context.generated = request.now;
+  std::vector<std::pair<std::string, std::string>> outputs;  // (file name, contents)
+  for (const FigureSpec& figure_spec : data.spec.figures) {
+    MOCHI_ASSIGN_OR_RETURN(Figure figure, BuildFigure(figure_spec, data));
+    outputs.emplace_back(FigureFileName(table, figure_spec.id), RenderSvg(figure.plot));
+    context.figures.push_back(std::move(figure));
+  }
+  outputs.emplace_back(table + ".md", RenderMarkdown(data, context));
+  outputs.emplace_back(table + ".csv", RenderCsv(data));
+
+  std::error_code error;
+  std::filesystem::create_directories(request.out_dir, error);
+  if (error) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("--out_dir: cannot create ", request.out_dir, ": ", error.message()));
+  }
+  std::vector<std::string> written;
+  for (const auto& [name, contents] : outputs) {
+    const std::string path = (std::filesystem::path(request.out_dir) / name).string();
+    MOCHI_RETURN_IF_ERROR(WriteFileAtomically(path, contents));
+    written.push_back(path);
+  }
+  return written;
+}
+
+}  // namespace mochi::report

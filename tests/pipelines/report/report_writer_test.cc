@@ -1,0 +1,61 @@
+#include "pipelines/report/report_writer.h"
+
+#include <filesystem>
+#include <string>
+
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "mochi/port/text_proto.h"
+#include "tests/pipelines/report/fake_results.h"
+#include "tests/testing/status_matchers.h"
+
+namespace mochi::report {
+namespace {
+
+using ::mochi::testing::StatusIs;
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::EndsWith;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+TEST(ReportWriterTest, WritesMarkdownCsvAndOneSvgPerFigure) {
+  const std::string dir = testing::TestDir("report_writer_test");
+  const std::string out = dir + "/out";
+  auto written = WriteReport({testing::WriteFakeSpec(dir), out, "", "Test CPU", absl::UnixEpoch()});
+  MOCHI_ASSERT_OK(written);
+  EXPECT_THAT(*written,
+              ElementsAre(EndsWith("/tablex_proxy_accuracy.svg"), EndsWith("/tablex_hardness.svg"),
+                          EndsWith("/tablex.md"), EndsWith("/tablex.csv")));
+  auto md = ReadFileToString(out + "/tablex.md");
+  MOCHI_ASSERT_OK(md);
+  EXPECT_THAT(*md, HasSubstr("| MoCHi (16, 32, 8) | 86.00 ± 1.00 (3 seeds) | unknown | +5.00 | "
+                             "0.004 * |"));
+  EXPECT_THAT(*md, HasSubstr("- Report generated: 1970-01-01 00:00:00 UTC"));
+  auto svg = ReadFileToString(out + "/tablex_hardness.svg");
+  MOCHI_ASSERT_OK(svg);
+  EXPECT_THAT(*svg, StartsWith("<svg "));
+  EXPECT_THAT(*svg, HasSubstr("MoCo-v2, last epoch"));
+}
+
+TEST(ReportWriterTest, MissingKeyFailsAndWritesNothing) {
+  const std::string dir = testing::TestDir("report_writer_missing_key");
+  const std::string out = dir + "/out";
+  const std::string spec = testing::WriteFakeSpec(
+      dir, ", {\"id\": \"top5\", \"label\": \"top-5\", \"file\": \"knn\", \"key\": \"top5\"}");
+  EXPECT_THAT(
+      WriteReport({spec, out, "", "Test CPU", absl::UnixEpoch()}),
+      StatusIs(absl::StatusCode::kNotFound,
+               AllOf(HasSubstr("row \"mocov2\", seed 0, column \"top5\""),
+                     HasSubstr("key \"top5\" not found in " + dir + "/mocov2_s0_knn.json"))));
+  EXPECT_FALSE(std::filesystem::exists(out + "/tablex.md"));
+}
+
+TEST(ReportWriterTest, MissingSpec) {
+  EXPECT_THAT(WriteReport({"/nonexistent/spec.json", "/tmp", "", "", absl::UnixEpoch()}),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("/nonexistent/spec.json")));
+}
+
+}  // namespace
+}  // namespace mochi::report
