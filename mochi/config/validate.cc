@@ -1,5 +1,6 @@
 #include "mochi/config/validate.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -353,6 +354,61 @@ void CheckDetection(const proto::DetectionConfig& c, const std::string& prefix, 
           c.pixel_mean_size(), "needs one value per backbone input channel");
   v.Check(c.pixel_std_size() == c.backbone().in_channels(), prefix + "pixel_std",
           c.pixel_std_size(), "needs one value per backbone input channel");
+  for (int i = 0; i < c.pixel_std_size(); ++i) {
+    v.Check(c.pixel_std(i) > 0.f, absl::StrCat(prefix, "pixel_std[", i, "]"), c.pixel_std(i),
+            "must be > 0");
+  }
+  // Empty class_names: the dataset's (the 20 PASCAL VOC classes for VOC, the annotations' for
+  // COCO); //eval:detect checks that case at run time.
+  if (c.class_names_size() > 0) {
+    v.Check(c.class_names_size() == c.num_classes(), prefix + "class_names", c.class_names_size(),
+            "needs one name per class (num_classes)");
+    for (int i = 0; i < c.class_names_size(); ++i) {
+      const std::string& name = c.class_names(i);
+      v.Check(!name.empty() && name.find_first_of(" \t/") == std::string::npos &&
+                  std::count(c.class_names().begin(), c.class_names().end(), name) == 1,
+              absl::StrCat(prefix, "class_names[", i, "]"), absl::StrCat("\"", name, "\""),
+              "must be unique, non-empty and free of spaces and '/' (it names a results file)");
+    }
+  }
+  for (int i = 0; i < c.anchor_sizes_size(); ++i) {
+    v.Check(c.anchor_sizes(i) > 0.f, absl::StrCat(prefix, "anchor_sizes[", i, "]"),
+            c.anchor_sizes(i), "must be > 0");
+  }
+  for (int i = 0; i < c.anchor_aspect_ratios_size(); ++i) {
+    v.Check(c.anchor_aspect_ratios(i) > 0.f, absl::StrCat(prefix, "anchor_aspect_ratios[", i, "]"),
+            c.anchor_aspect_ratios(i), "must be > 0");
+  }
+  const std::pair<const char*, int> positive_counts[] = {
+      {"rpn_pre_nms_topk_train", c.rpn_pre_nms_topk_train()},
+      {"rpn_post_nms_topk_train", c.rpn_post_nms_topk_train()},
+      {"rpn_pre_nms_topk_test", c.rpn_pre_nms_topk_test()},
+      {"rpn_post_nms_topk_test", c.rpn_post_nms_topk_test()},
+      {"rpn_batch_size_per_image", c.rpn_batch_size_per_image()},
+      {"roi_batch_size_per_image", c.roi_batch_size_per_image()},
+      {"detections_per_image", c.detections_per_image()},
+      {"log_every_iters", c.log_every_iters()}};
+  for (const auto& [name, count] : positive_counts) {
+    v.Check(count > 0, prefix + name, count, "must be > 0");
+  }
+  const std::pair<const char*, float> unit_interval[] = {
+      {"rpn_nms_thresh", c.rpn_nms_thresh()},
+      {"test_score_thresh", c.test_score_thresh()},
+      {"test_nms_thresh", c.test_nms_thresh()},
+      {"flip_prob", c.flip_prob()}};
+  for (const auto& [name, value] : unit_interval) {
+    v.Check(IsProbability(value), prefix + name, value, "must be in [0, 1]");
+  }
+  const std::pair<const char*, float> positive_fractions[] = {
+      {"roi_positive_fraction", c.roi_positive_fraction()},
+      {"gamma", c.gamma()},
+      {"warmup_factor", c.warmup_factor()}};
+  for (const auto& [name, value] : positive_fractions) {
+    v.Check(value > 0.f && value <= 1.f, prefix + name, value, "must be in (0, 1]");
+  }
+  v.Check(c.momentum() >= 0.f && c.momentum() < 1.f, prefix + "momentum", c.momentum(),
+          "must be in [0, 1)");
+  v.Check(c.weight_decay() >= 0.f, prefix + "weight_decay", c.weight_decay(), "must be >= 0");
 }
 }  // namespace
 

@@ -226,6 +226,26 @@ torch::Tensor ResNetImpl::forward_features(torch::Tensor x) {
   return torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);  // [B, feature_dim]
 }
 
+torch::Tensor ResNetImpl::forward_res4(torch::Tensor x) {
+  TORCH_CHECK(x.dim() == 4 && x.size(1) == options_.in_channels(),
+              "ResNet::forward_res4: expected x of shape [B, ", options_.in_channels(),
+              ", H, W], got ", x.sizes());
+  x = torch::relu(bn1_(conv1_(x)));
+  if (!options_.small_input_stem()) {
+    x = torch::max_pool2d(x, /*kernel_size=*/{3, 3}, /*stride=*/{2, 2}, /*padding=*/{1, 1});
+  }
+  x = layer1_->forward(x);
+  x = layer2_->forward(x);
+  return layer3_->forward(x);
+}
+
+torch::Tensor ResNetImpl::forward_res5(torch::Tensor x) {
+  TORCH_CHECK(x.dim() == 4 && x.size(1) == res4_channels(),
+              "ResNet::forward_res5: expected x of shape [R, ", res4_channels(), ", h, w], got ",
+              x.sizes());
+  return layer4_->forward(x);
+}
+
 torch::Tensor ResNetImpl::forward(torch::Tensor x) {
   TORCH_CHECK(!fc_.is_empty(),
               "ResNet::forward: this ResNet has no fc layer (num_classes = 0); "

@@ -66,6 +66,17 @@ class ResNetImpl : public torch::nn::Module {
   // x: [B, in_channels, H, W] -> logits [B, num_classes]. Requires num_classes > 0.
   torch::Tensor forward(torch::Tensor x);
 
+  // The C4 split of Faster R-CNN R50-C4 (detectron2 ResNet + Res5ROIHeads): the trunk is the stem
+  // and layer1..3 (res2..res4), res5 is layer4, run per region of interest.
+  // forward_res4: x [B, in_channels, H, W] -> [B, res4_channels(), ~H / res4_stride(), ...].
+  torch::Tensor forward_res4(torch::Tensor x);
+  // forward_res5: res4 features [R, res4_channels(), h, w] -> [R, feature_dim(), ~h / 2, ~w / 2].
+  torch::Tensor forward_res5(torch::Tensor x);
+  // Channels of res4 (layer3): feature_dim() / 2.
+  int64_t res4_channels() const { return feature_dim_ / 2; }
+  // Input pixels per res4 cell: 16 with the ImageNet stem, 4 with the small-input stem.
+  int64_t res4_stride() const { return options_.small_input_stem() ? 4 : 16; }
+
   // Channels after global pooling: 512 * width / 64 (depth 18/34), 2048 * width / 64 (50/101).
   int64_t feature_dim() const { return feature_dim_; }
 

@@ -1,0 +1,50 @@
+// Detections of a test set written for the evaluators: PASCAL VOC results files (read by
+// //eval:voc_eval, as detectron2's PascalVOCDetectionEvaluator writes them) and a COCO results
+// JSON (read by //eval:coco_eval / pycocotools' loadRes). Torch-free.
+//
+// Example:
+//   MOCHI_RETURN_IF_ERROR(WriteVocResults(dir, "", class_names, detections));
+//   MOCHI_RETURN_IF_ERROR(WriteCocoResults(dir + "/coco_results.json", category_ids, detections));
+#ifndef EVAL_DETECTION_DETECTION_RESULTS_H_
+#define EVAL_DETECTION_DETECTION_RESULTS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace mochi::eval::detection {
+
+// One detected box in original-image pixels, continuous XYXY (detectron2's convention).
+struct DetectedBox {
+  int64_t class_index = 0;  // into the class names
+  float score = 0;
+  float x1 = 0;
+  float y1 = 0;
+  float x2 = 0;
+  float y2 = 0;
+};
+
+struct ImageDetections {
+  std::string image_id;
+  std::vector<DetectedBox> boxes;
+};
+
+// Writes <dir>/<prefix><class>.txt for every class (empty files included, so the evaluator sees
+// every class): lines "<image id> <score %.3f> <xmin> <ymin> <xmax> <ymax>" with xmin, ymin
+// shifted by +1 to VOC's 1-based pixels and coordinates "%.1f", exactly as detectron2. Creates
+// `dir`. InvalidArgument for a class index outside the names; Internal on a write error.
+absl::Status WriteVocResults(const std::string& dir, const std::string& prefix,
+                             const std::vector<std::string>& class_names,
+                             const std::vector<ImageDetections>& detections);
+
+// Writes a COCO results array [{"image_id", "category_id", "bbox": [x, y, w, h], "score"}].
+// `category_ids[c]` is class c's COCO id; image ids that are decimal integers are written as
+// numbers (COCO), others as strings.
+absl::Status WriteCocoResults(const std::string& path, const std::vector<int64_t>& category_ids,
+                              const std::vector<ImageDetections>& detections);
+
+}  // namespace mochi::eval::detection
+
+#endif  // EVAL_DETECTION_DETECTION_RESULTS_H_

@@ -1,0 +1,405 @@
+#include "eval/detection/detection_train.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <numeric>
+#include <random>
+#include <thread>
+#include <utility>
+
+#include "ATen/ATen.h"
+#include "ATen/CPUGeneratorImpl.h"
+#include "absl/strings/str_cat.h"
+#include "eval/detection/detection_builders.h"
+#include "eval/voc/voc_eval.h"
+#include "mochi/config/validate.h"
+#include "mochi/engine/builders.h"
+#include "mochi/engine/checkpoint.h"
+#include "mochi/port/paths.h"
+#include "mochi/port/status_macros.h"
+#include "mochi/port/text_proto.h"
+#include "mochi/port/torch_status.h"
+#include "nlohmann/json.hpp"
+#include "torch/optim/sgd.h"
+#include "torch/serialize.h"
+#include "torch/utils.h"
+
+namespace mochi::eval::detection {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point since) {
+  return std::chrono::duration<double>(Clock::now() - since).count();
+}
+
+std::string DescribeBackbone(const proto::Backbone& b) {
+  return absl::StrCat(proto::Backbone::Architecture_Name(b.architecture()), " (stem ",
+                      proto::Backbone::Stem_Name(b.stem()), ", width ", b.width(), ", in_channels ",
+                      b.in_channels(), ")");
+}
+
+bool SameBackbone(const proto::Backbone& a, const proto::Backbone& b) {
+  return a.architecture() == b.architecture() && a.stem() == b.stem() && a.width() == b.width() &&
+         a.in_channels() == b.in_channels();
+}
+
+// detectron2 ResizeShortestEdge.get_output_shape.
+std::pair<int64_t, int64_t> ResizedShape(int64_t height, int64_t width, int min_size,
+                                         int max_size) {
+  double scale = static_cast<double>(min_size) / std::min(height, width);
+  if (std::max(height, width) * scale > max_size) {
+    scale = static_cast<double>(max_size) / std::max(height, width);
+  }
+  return {static_cast<int64_t>(height * scale + 0.5), static_cast<int64_t>(width * scale + 0.5)};
+}
+
+// SGD over the trainable parameters; norm layers get no weight decay (detectron2
+// SOLVER.WEIGHT_DECAY_NORM = 0).
+std::unique_ptr<torch::optim::SGD> MakeOptimizer(FasterRcnn& model,
+                                                 const proto::DetectionConfig& config) {
+  std::vector<const at::TensorImpl*> norm_params;
+  for (const auto& module : model->modules(/*include_self=*/false)) {
+    if (auto* bn = module->as<torch::nn::BatchNorm2d>()) {
+      norm_params.push_back(bn->weight.unsafeGetTensorImpl());
+      norm_params.push_back(bn->bias.unsafeGetTensorImpl());
+    }
+  }
+  std::vector<at::Tensor> decayed;
+  std::vector<at::Tensor> not_decayed;
+  for (const at::Tensor& p : model->parameters()) {
+    if (!p.requires_grad()) continue;
+    const bool is_norm = std::find(norm_params.begin(), norm_params.end(),
+                                   p.unsafeGetTensorImpl()) != norm_params.end();
+    (is_norm ? not_decayed : decayed).push_back(p);
+  }
+  const auto options = [&](double weight_decay) {
+    return std::make_unique<torch::optim::SGDOptions>(torch::optim::SGDOptions(config.base_lr())
+                                                          .momentum(config.momentum())
+                                                          .weight_decay(weight_decay));
+  };
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(decayed, options(config.weight_decay()));
+  if (!not_decayed.empty()) groups.emplace_back(not_decayed, options(0));
+  return std::make_unique<torch::optim::SGD>(
+      groups, torch::optim::SGDOptions(config.base_lr()).momentum(config.momentum()));
+}
+
+absl::StatusOr<std::vector<VocRecord>> LoadSplit(const proto::DetectionDataset& dataset,
+                                                 const std::vector<std::string>& class_names) {
+  if (!dataset.has_voc_root()) {
+    return absl::UnimplementedError("//eval:detect reads VOC-format datasets only (voc_root)");
+  }
+  return LoadVocRecords(ResolvePath(dataset.voc_root()),
+                        {dataset.image_sets().begin(), dataset.image_sets().end()}, class_names);
+}
+
+}  // namespace
+
+std::vector<std::string> DetectionClassNames(const proto::DetectionConfig& config) {
+  if (config.class_names_size() == 0) return PascalVocClassNames();
+  return {config.class_names().begin(), config.class_names().end()};
+}
+
+absl::StatusOr<models::ResNet> BuildDetectionBackbone(const proto::DetectionConfig& config) {
+  const models::ResNetOptions expected = BuildResNetOptions(config.backbone(), 0);
+  if (!config.init().has_checkpoint()) return models::MakeResNet(expected);
+  const std::string path = ResolvePath(config.init().checkpoint());
+  std::error_code error;
+  const bool is_file = std::filesystem::is_regular_file(path, error);
+  const std::string run_dir = is_file ? std::filesystem::path(path).parent_path().string() : path;
+  const std::string checkpoint = is_file ? path : run_dir + "/checkpoint.pt";
+  MOCHI_ASSIGN_OR_RETURN(proto::PretrainConfig pretrain,
+                         LoadConfig<proto::PretrainConfig>(run_dir + "/config.pbtxt"));
+  if (!SameBackbone(pretrain.backbone(), config.backbone())) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "checkpoint ", run_dir, " holds a ", DescribeBackbone(pretrain.backbone()),
+        " backbone but the detection config asks for ", DescribeBackbone(config.backbone())));
+  }
+  MOCHI_ASSIGN_OR_RETURN(ssl::Moco moco, BuildMoco(pretrain));
+  const absl::StatusOr<TrainPosition> loaded = LoadCheckpoint(checkpoint, *moco, nullptr, {});
+  if (!loaded.ok()) {
+    return absl::Status(loaded.status().code(), absl::StrCat("backbone init from ", checkpoint,
+                                                             ": ", loaded.status().message()));
+  }
+  return moco->encoder_q->backbone;
+}
+
+FasterRcnnOptions BuildFasterRcnnOptions(const proto::DetectionConfig& c) {
+  FasterRcnnOptions o;
+  o.num_classes = c.num_classes();
+  if (c.anchor_sizes_size() > 0) {
+    o.anchors.sizes.assign(c.anchor_sizes().begin(), c.anchor_sizes().end());
+  }
+  if (c.anchor_aspect_ratios_size() > 0) {
+    o.anchors.aspect_ratios.assign(c.anchor_aspect_ratios().begin(),
+                                   c.anchor_aspect_ratios().end());
+  }
+  o.rpn_batch_size_per_image = c.rpn_batch_size_per_image();
+  o.rpn_pre_nms_topk_train = c.rpn_pre_nms_topk_train();
+  o.rpn_post_nms_topk_train = c.rpn_post_nms_topk_train();
+  o.rpn_pre_nms_topk_test = c.rpn_pre_nms_topk_test();
+  o.rpn_post_nms_topk_test = c.rpn_post_nms_topk_test();
+  o.rpn_nms_thresh = c.rpn_nms_thresh();
+  o.roi_batch_size_per_image = c.roi_batch_size_per_image();
+  o.roi_positive_fraction = c.roi_positive_fraction();
+  o.test_score_thresh = c.test_score_thresh();
+  o.test_nms_thresh = c.test_nms_thresh();
+  o.detections_per_image = c.detections_per_image();
+  // One process: SyncBN and BN both normalise with the whole step's batch statistics.
+  o.frozen_bn = c.norm() == proto::DetectionConfig::FROZEN_BN;
+  o.roi_head_extra_norm = c.roi_head_extra_norm();
+  o.pixel_mean.assign(c.pixel_mean().begin(), c.pixel_mean().end());
+  o.pixel_std.assign(c.pixel_std().begin(), c.pixel_std().end());
+  return o;
+}
+
+double DetectionLearningRate(const proto::DetectionConfig& c, int64_t iter) {
+  double factor = 1;
+  if (iter < c.warmup_iters()) {
+    const double alpha = static_cast<double>(iter) / c.warmup_iters();
+    factor = c.warmup_factor() * (1 - alpha) + alpha;
+  }
+  const int64_t passed =
+      std::upper_bound(c.steps().begin(), c.steps().end(), iter) - c.steps().begin();
+  return c.base_lr() * factor * std::pow(c.gamma(), static_cast<double>(passed));
+}
+
+absl::StatusOr<DetectionInput> LoadDetectionInput(const VocRecord& record, int channels,
+                                                  int min_size, int max_size, bool flip) {
+  MOCHI_ASSIGN_OR_RETURN(DecodedImage decoded, DecodeImageFile(record.image_path, channels));
+  DetectionInput input;
+  MOCHI_RETURN_IF_ERROR(TorchToStatus(record.image_path, [&] {
+    at::Tensor image = at::from_blob(decoded.pixels.data(),
+                                     {decoded.height, decoded.width, decoded.channels}, at::kByte)
+                           .permute({2, 0, 1})
+                           .to(at::kFloat);  // [C, H, W], owns its memory
+    const auto [height, width] = ResizedShape(decoded.height, decoded.width, min_size, max_size);
+    if (height != decoded.height || width != decoded.width) {
+      // PIL's bilinear resize (detectron2) antialiases when shrinking; so does this.
+      image = at::_upsample_bilinear2d_aa(image.unsqueeze(0), {height, width},
+                                          /*align_corners=*/false)
+                  .squeeze(0)
+                  .clamp(0, 255);
+    }
+    input.scale_x = static_cast<double>(width) / decoded.width;
+    input.scale_y = static_cast<double>(height) / decoded.height;
+    const int64_t g = static_cast<int64_t>(record.boxes.size());
+    std::vector<float> flat;
+    for (const std::array<float, 4>& box : record.boxes)
+      flat.insert(flat.end(), box.begin(), box.end());
+    at::Tensor boxes =
+        at::tensor(flat, at::kFloat).view({g, 4}) *
+        at::tensor({input.scale_x, input.scale_y, input.scale_x, input.scale_y}, at::kDouble)
+            .to(at::kFloat);
+    if (flip) {
+      image = image.flip({2});
+      boxes = at::stack({width - boxes.select(1, 2), boxes.select(1, 1), width - boxes.select(1, 0),
+                         boxes.select(1, 3)},
+                        1);
+    }
+    input.image = image.contiguous();
+    input.targets.boxes = boxes;
+    input.targets.classes = at::tensor(record.classes, at::kLong);
+  }));
+  return input;
+}
+
+absl::StatusOr<std::vector<ImageDetections>> DetectRecords(FasterRcnn& model,
+                                                           const std::vector<VocRecord>& records,
+                                                           int channels, int min_size, int max_size,
+                                                           int batch_size) {
+  torch::NoGradGuard no_grad;
+  std::vector<ImageDetections> out;
+  for (size_t start = 0; start < records.size(); start += batch_size) {
+    const size_t end = std::min(records.size(), start + static_cast<size_t>(batch_size));
+    std::vector<at::Tensor> images;
+    std::vector<std::pair<double, double>> scales;
+    for (size_t i = start; i < end; ++i) {
+      MOCHI_ASSIGN_OR_RETURN(DetectionInput input,
+                             LoadDetectionInput(records[i], channels, min_size, max_size, false));
+      images.push_back(input.image);
+      scales.emplace_back(input.scale_x, input.scale_y);
+    }
+    MOCHI_ASSIGN_OR_RETURN(std::vector<Detections> detections, model->Detect(images));
+    for (size_t i = start; i < end; ++i) {
+      const Detections& d = detections[i - start];
+      const at::Tensor boxes = d.boxes.to(at::kCPU, at::kFloat).contiguous();
+      const at::Tensor scores = d.scores.to(at::kCPU, at::kFloat).contiguous();
+      const at::Tensor classes = d.classes.to(at::kCPU, at::kLong).contiguous();
+      ImageDetections image{records[i].image_id, {}};
+      const auto [sx, sy] = scales[i - start];
+      for (int64_t k = 0; k < boxes.size(0); ++k) {
+        const float* b = boxes.data_ptr<float>() + 4 * k;
+        image.boxes.push_back({classes.data_ptr<int64_t>()[k], scores.data_ptr<float>()[k],
+                               static_cast<float>(b[0] / sx), static_cast<float>(b[1] / sy),
+                               static_cast<float>(b[2] / sx), static_cast<float>(b[3] / sy)});
+      }
+      out.push_back(std::move(image));
+    }
+  }
+  return out;
+}
+
+absl::Status RunDetection(proto::DetectionConfig config, const DetectionRunOptions& run) {
+  if (!run.voc_root.empty()) {
+    config.mutable_train()->set_voc_root(run.voc_root);
+    config.mutable_test()->set_voc_root(run.voc_root);
+  }
+  if (run.random_init) {
+    config.mutable_init()->set_random(true);
+  } else if (!run.checkpoint.empty()) {
+    config.mutable_init()->set_checkpoint(run.checkpoint);
+  }
+  MOCHI_RETURN_IF_ERROR(Validate(config));
+  if (run.output_dir.empty()) return absl::InvalidArgumentError("output_dir is required");
+  if (run.evaluate && config.test().image_sets_size() != 1) {
+    return absl::InvalidArgumentError("evaluation needs exactly one test image set");
+  }
+  at::set_num_threads(config.run().num_threads() > 0
+                          ? config.run().num_threads()
+                          : static_cast<int>(std::thread::hardware_concurrency()));
+  at::manual_seed(config.run().seed());
+  std::error_code error;
+  std::filesystem::create_directories(run.output_dir, error);
+  if (error) return absl::InternalError(absl::StrCat("cannot create ", run.output_dir));
+  MOCHI_RETURN_IF_ERROR(
+      WriteFileAtomically(run.output_dir + "/config.pbtxt",
+                          "# proto-message: mochi.proto.DetectionConfig\n" + ToTextProto(config)));
+
+  if (config.class_names_size() == 0 && config.num_classes() != 20) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("class_names is empty, which means the 20 PASCAL VOC classes, but num_classes "
+                     "is ",
+                     config.num_classes(), ": list the dataset's class names"));
+  }
+  const std::vector<std::string> class_names = DetectionClassNames(config);
+  MOCHI_ASSIGN_OR_RETURN(std::vector<VocRecord> train_records,
+                         LoadSplit(config.train(), class_names));
+  MOCHI_ASSIGN_OR_RETURN(std::vector<VocRecord> test_records,
+                         LoadSplit(config.test(), class_names));
+  if (train_records.empty()) return absl::InvalidArgumentError("the train image sets are empty");
+  MOCHI_ASSIGN_OR_RETURN(models::ResNet backbone, BuildDetectionBackbone(config));
+  MOCHI_ASSIGN_OR_RETURN(FasterRcnn model,
+                         MakeFasterRcnn(backbone, BuildFasterRcnnOptions(config)));
+  const at::Device device(config.run().device());
+  MOCHI_RETURN_IF_ERROR(TorchToStatus("moving the model", [&] { model->to(device); }));
+  std::unique_ptr<torch::optim::SGD> optimizer = MakeOptimizer(model, config);
+  const int channels = config.backbone().in_channels();
+  std::printf("detect: %zu train / %zu test images, %d classes, backbone %s from %s\n",
+              train_records.size(), test_records.size(), config.num_classes(),
+              DescribeBackbone(config.backbone()).c_str(),
+              config.init().has_checkpoint() ? config.init().checkpoint().c_str() : "random init");
+
+  // Sampling: a seeded shuffle per pass over the images, one shorter side and flip per image.
+  std::mt19937_64 rng(config.run().seed());
+  at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(config.run().seed() + 1);
+  std::vector<size_t> order(train_records.size());
+  std::iota(order.begin(), order.end(), 0);
+  size_t cursor = order.size();
+  model->train();
+  const Clock::time_point train_start = Clock::now();
+  nlohmann::ordered_json last;
+  for (int64_t iter = 0; iter < config.max_iter(); ++iter) {
+    const double lr = DetectionLearningRate(config, iter);
+    for (auto& group : optimizer->param_groups()) {
+      static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
+    }
+    std::vector<at::Tensor> images;
+    std::vector<ImageTargets> targets;
+    for (int b = 0; b < config.ims_per_batch(); ++b) {
+      if (cursor == order.size()) {
+        std::shuffle(order.begin(), order.end(), rng);
+        cursor = 0;
+      }
+      const VocRecord& record = train_records[order[cursor++]];
+      const int min_size = config.min_size_train(rng() % config.min_size_train_size());
+      const bool flip = std::uniform_real_distribution<double>(0, 1)(rng) < config.flip_prob();
+      MOCHI_ASSIGN_OR_RETURN(DetectionInput input, LoadDetectionInput(record, channels, min_size,
+                                                                      config.max_size(), flip));
+      images.push_back(input.image);
+      targets.push_back(std::move(input.targets));
+    }
+    MOCHI_ASSIGN_OR_RETURN(RcnnLosses losses, model->Losses(images, targets, generator));
+    double total = 0;
+    MOCHI_RETURN_IF_ERROR(TorchToStatus("training step", [&] {
+      const at::Tensor loss = losses.Total();
+      total = loss.item<double>();
+      if (!std::isfinite(total)) return;
+      optimizer->zero_grad();
+      loss.backward();
+      optimizer->step();
+    }));
+    if (!std::isfinite(total)) {
+      return absl::InternalError(absl::StrCat("the loss is ", total, " at iteration ", iter,
+                                              " (lr ", lr, "): training diverged"));
+    }
+    if ((iter + 1) % config.log_every_iters() == 0 || iter + 1 == config.max_iter()) {
+      const double elapsed = Seconds(train_start);
+      last = {{"iter", iter + 1},
+              {"total_loss", total},
+              {"loss_rpn_cls", losses.rpn_cls.item<double>()},
+              {"loss_rpn_loc", losses.rpn_loc.item<double>()},
+              {"loss_cls", losses.cls.item<double>()},
+              {"loss_box_reg", losses.box_reg.item<double>()},
+              {"lr", lr}};
+      std::printf(
+          "iter %lld/%d  loss %.4f (rpn_cls %.4f rpn_loc %.4f cls %.4f box %.4f)  "
+          "lr %.5f  %.2f s/iter  eta %.0f s\n",
+          static_cast<long long>(iter + 1), config.max_iter(), total,
+          last["loss_rpn_cls"].get<double>(), last["loss_rpn_loc"].get<double>(),
+          last["loss_cls"].get<double>(), last["loss_box_reg"].get<double>(), lr,
+          elapsed / (iter + 1), elapsed / (iter + 1) * (config.max_iter() - iter - 1));
+      std::fflush(stdout);
+    }
+  }
+  const double train_seconds = Seconds(train_start);
+  MOCHI_RETURN_IF_ERROR(TorchToStatus(
+      "saving the model", [&] { torch::save(model, run.output_dir + "/model_final.pt"); }));
+
+  const Clock::time_point test_start = Clock::now();
+  model->eval();
+  MOCHI_ASSIGN_OR_RETURN(std::vector<ImageDetections> detections,
+                         DetectRecords(model, test_records, channels, config.min_size_test(),
+                                       config.max_size(), config.ims_per_batch()));
+  const double test_seconds = Seconds(test_start);
+  const std::string results_dir = run.output_dir + "/voc_results";
+  MOCHI_RETURN_IF_ERROR(WriteVocResults(results_dir, "", class_names, detections));
+  std::vector<int64_t> category_ids(class_names.size());
+  std::iota(category_ids.begin(), category_ids.end(), 1);
+  MOCHI_RETURN_IF_ERROR(
+      WriteCocoResults(run.output_dir + "/coco_results.json", category_ids, detections));
+
+  nlohmann::ordered_json metrics = {{"last_iter", last},
+                                    {"train_seconds", train_seconds},
+                                    {"test_seconds", test_seconds},
+                                    {"test_images", test_records.size()}};
+  if (run.evaluate) {
+    MOCHI_ASSIGN_OR_RETURN(
+        VocImageSet test_set,
+        ParseVocImageSet(ResolvePath(config.test().voc_root()), config.test().image_sets(0)));
+    voc::VocEvalOptions eval;
+    eval.voc_root = test_set.year_root;
+    eval.split = test_set.split;
+    eval.results_dir = results_dir;
+    eval.class_names = class_names;
+    eval.metric = voc::VocMetric::kVoc07ElevenPoint;
+    MOCHI_ASSIGN_OR_RETURN(voc::VocEvalResult result, voc::EvaluateVoc(eval));
+    const nlohmann::ordered_json json = voc::VocEvalResultToJson(result);
+    MOCHI_RETURN_IF_ERROR(WriteFileAtomically(run.output_dir + "/voc_eval.json", json.dump(2)));
+    std::printf("copypaste: AP50,AP,AP75\ncopypaste: %.4f,%.4f,%.4f\n%s\n", result.ap50, result.ap,
+                result.ap75, json.dump().c_str());
+    metrics["AP50"] = result.ap50;
+    metrics["AP"] = result.ap;
+    metrics["AP75"] = result.ap75;
+  } else {
+    std::printf("detections written to %s (evaluate with //eval:voc_eval)\n", results_dir.c_str());
+  }
+  std::printf("train %.1f s, test %.1f s\n", train_seconds, test_seconds);
+  return WriteFileAtomically(run.output_dir + "/metrics.json", metrics.dump(2));
+}
+
+}  // namespace mochi::eval::detection

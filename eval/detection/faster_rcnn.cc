@@ -1,0 +1,413 @@
+#include "eval/detection/faster_rcnn.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "ATen/ATen.h"
+#include "absl/strings/str_cat.h"
+#include "eval/detection/nms.h"
+#include "eval/detection/roi_align.h"
+#include "mochi/port/status_macros.h"
+#include "mochi/port/torch_status.h"
+#include "torch/nn/init.h"
+#include "torch/utils.h"
+
+namespace mochi::eval::detection {
+namespace {
+
+// Inside tensor code a failed Status becomes a c10::Error; the public methods turn it back into
+// a Status (TorchToStatus), so no exception crosses the API.
+template <typename T>
+T OrThrow(absl::StatusOr<T> value) {
+  TORCH_CHECK(value.ok(), value.status().ToString());
+  return *std::move(value);
+}
+
+// detectron2's smooth_l1_loss with beta = 0 (SMOOTH_L1_BETA defaults): plain L1, summed.
+at::Tensor L1Sum(const at::Tensor& input, const at::Tensor& target) {
+  return (input - target).abs().sum();
+}
+
+absl::Status ValidateOptions(const FasterRcnnOptions& o, int64_t in_channels) {
+  const std::pair<const char*, int64_t> counts[] = {
+      {"num_classes", o.num_classes},
+      {"rpn_batch_size_per_image", o.rpn_batch_size_per_image},
+      {"rpn_pre_nms_topk_train", o.rpn_pre_nms_topk_train},
+      {"rpn_post_nms_topk_train", o.rpn_post_nms_topk_train},
+      {"rpn_pre_nms_topk_test", o.rpn_pre_nms_topk_test},
+      {"rpn_post_nms_topk_test", o.rpn_post_nms_topk_test},
+      {"roi_batch_size_per_image", o.roi_batch_size_per_image},
+      {"pooler_resolution", o.pooler_resolution},
+      {"detections_per_image", o.detections_per_image}};
+  for (const auto& [name, value] : counts) {
+    if (value <= 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("FasterRcnnOptions.", name, " must be > 0, got ", value));
+    }
+  }
+  const std::pair<const char*, double> fractions[] = {
+      {"rpn_positive_fraction", o.rpn_positive_fraction},
+      {"roi_positive_fraction", o.roi_positive_fraction},
+      {"roi_iou_threshold", o.roi_iou_threshold},
+      {"rpn_nms_thresh", o.rpn_nms_thresh},
+      {"test_nms_thresh", o.test_nms_thresh}};
+  for (const auto& [name, value] : fractions) {
+    if (!(value > 0 && value <= 1)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("FasterRcnnOptions.", name, " must be in (0, 1], got ", value));
+    }
+  }
+  if (static_cast<int64_t>(o.pixel_mean.size()) != in_channels ||
+      static_cast<int64_t>(o.pixel_std.size()) != in_channels) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "FasterRcnnOptions.pixel_mean / pixel_std need one value per backbone input channel (",
+        in_channels, "), got ", o.pixel_mean.size(), " / ", o.pixel_std.size()));
+  }
+  for (double s : o.pixel_std) {
+    if (!(s > 0)) return absl::InvalidArgumentError("FasterRcnnOptions.pixel_std must be > 0");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<RpnTargets> AssignRpnTargets(const at::Tensor& anchors, const at::Tensor& gt_boxes,
+                                            int64_t batch_size, double positive_fraction,
+                                            const at::Generator& generator) {
+  MOCHI_RETURN_IF_ERROR(ValidateBoxes(anchors, "anchors"));
+  MOCHI_RETURN_IF_ERROR(ValidateBoxes(gt_boxes, "gt_boxes"));
+  RpnTargets out;
+  at::Tensor labels;
+  if (gt_boxes.size(0) == 0) {
+    labels = at::zeros({anchors.size(0)}, anchors.options().dtype(at::kChar));
+    out.deltas = at::zeros({anchors.size(0), 4}, anchors.options());
+  } else {
+    MOCHI_ASSIGN_OR_RETURN(Matcher matcher, Matcher::Create({0.3, 0.7}, {0, -1, 1}, true));
+    MOCHI_ASSIGN_OR_RETURN(at::Tensor iou, PairwiseIou(gt_boxes, anchors));
+    MOCHI_ASSIGN_OR_RETURN(Matcher::Result match, matcher.Match(iou));
+    labels = match.labels;
+    MOCHI_ASSIGN_OR_RETURN(Box2BoxTransform transform, Box2BoxTransform::Create({1, 1, 1, 1}));
+    MOCHI_ASSIGN_OR_RETURN(out.deltas,
+                           transform.GetDeltas(anchors, gt_boxes.index_select(0, match.matches)));
+    out.deltas = out.deltas.to(anchors.scalar_type());
+  }
+  MOCHI_ASSIGN_OR_RETURN(SampledIndices sampled,
+                         SubsampleLabels(labels, batch_size, positive_fraction, 0, generator));
+  out.labels = at::full({anchors.size(0)}, -1, labels.options());
+  out.labels.index_fill_(0, sampled.positive, 1);
+  out.labels.index_fill_(0, sampled.negative, 0);
+  return out;
+}
+
+absl::StatusOr<RoiTargets> AssignRoiTargets(const at::Tensor& proposals, const at::Tensor& gt_boxes,
+                                            const at::Tensor& gt_classes, int64_t num_classes,
+                                            const FasterRcnnOptions& options,
+                                            const at::Generator& generator) {
+  MOCHI_RETURN_IF_ERROR(ValidateBoxes(proposals, "proposals"));
+  MOCHI_RETURN_IF_ERROR(ValidateBoxes(gt_boxes, "gt_boxes"));
+  if (gt_classes.dim() != 1 || gt_classes.size(0) != gt_boxes.size(0)) {
+    return absl::InvalidArgumentError(absl::StrCat("gt_classes must be [", gt_boxes.size(0),
+                                                   "], got ", c10::str(gt_classes.sizes())));
+  }
+  // PROPOSAL_APPEND_GT: the ground truth is always among the candidates, so early in training
+  // (when the RPN proposes nothing useful) the box head still sees positives.
+  const at::Tensor candidates = at::cat({proposals, gt_boxes.to(proposals.scalar_type())}, 0);
+  const int64_t n = candidates.size(0);
+  at::Tensor classes = at::full({n}, num_classes, gt_classes.options().dtype(at::kLong));
+  at::Tensor matches = at::zeros({n}, classes.options());
+  if (gt_boxes.size(0) > 0) {
+    MOCHI_ASSIGN_OR_RETURN(Matcher matcher,
+                           Matcher::Create({options.roi_iou_threshold}, {0, 1}, false));
+    MOCHI_ASSIGN_OR_RETURN(at::Tensor iou, PairwiseIou(gt_boxes, candidates));
+    MOCHI_ASSIGN_OR_RETURN(Matcher::Result match, matcher.Match(iou));
+    matches = match.matches;
+    classes =
+        at::where(match.labels == 1, gt_classes.to(at::kLong).index_select(0, matches), classes);
+  }
+  MOCHI_ASSIGN_OR_RETURN(SampledIndices sampled,
+                         SubsampleLabels(classes, options.roi_batch_size_per_image,
+                                         options.roi_positive_fraction, num_classes, generator));
+  const at::Tensor index = at::cat({sampled.positive, sampled.negative});
+  RoiTargets out;
+  out.proposals = candidates.index_select(0, index);
+  out.classes = classes.index_select(0, index);
+  out.deltas = at::zeros({index.size(0), 4}, candidates.options());
+  const int64_t num_positive = sampled.positive.size(0);
+  if (num_positive > 0) {
+    MOCHI_ASSIGN_OR_RETURN(Box2BoxTransform transform,
+                           Box2BoxTransform::Create(options.roi_box_weights));
+    // Only foreground regions regress, and only their (non-degenerate) boxes are divided by.
+    MOCHI_ASSIGN_OR_RETURN(
+        at::Tensor deltas,
+        transform.GetDeltas(out.proposals.slice(0, 0, num_positive),
+                            gt_boxes.index_select(0, matches.index_select(0, sampled.positive))));
+    out.deltas.slice(0, 0, num_positive).copy_(deltas);
+  }
+  return out;
+}
+
+FasterRcnnImpl::FasterRcnnImpl(models::ResNet backbone, const FasterRcnnOptions& options,
+                               AnchorGenerator anchors, Box2BoxTransform rpn_transform,
+                               Box2BoxTransform roi_transform)
+    : options_(options),
+      anchor_generator_(std::move(anchors)),
+      rpn_transform_(std::move(rpn_transform)),
+      roi_transform_(std::move(roi_transform)) {
+  backbone_ = register_module("backbone", std::move(backbone));
+  const int64_t c4 = backbone_->res4_channels();
+  const int64_t c5 = backbone_->feature_dim();
+  const int64_t a = anchor_generator_.num_cell_anchors();
+  rpn_conv_ = register_module("rpn_conv",
+                              torch::nn::Conv2d(torch::nn::Conv2dOptions(c4, c4, 3).padding(1)));
+  rpn_objectness_ =
+      register_module("rpn_objectness", torch::nn::Conv2d(torch::nn::Conv2dOptions(c4, a, 1)));
+  rpn_deltas_ =
+      register_module("rpn_deltas", torch::nn::Conv2d(torch::nn::Conv2dOptions(c4, 4 * a, 1)));
+  if (options_.roi_head_extra_norm) {
+    extra_norm_ = register_module("extra_norm", torch::nn::BatchNorm2d(c5));
+  }
+  cls_score_ = register_module("cls_score", torch::nn::Linear(c5, options_.num_classes + 1));
+  bbox_pred_ = register_module("bbox_pred", torch::nn::Linear(c5, 4 * options_.num_classes));
+  pixel_mean_ = register_buffer(
+      "pixel_mean", at::tensor(options_.pixel_mean, at::kDouble).to(at::kFloat).view({-1, 1, 1}));
+  pixel_std_ = register_buffer(
+      "pixel_std", at::tensor(options_.pixel_std, at::kDouble).to(at::kFloat).view({-1, 1, 1}));
+
+  // detectron2's initialisation: RPN convs N(0, 0.01); cls_score N(0, 0.01), bbox_pred
+  // N(0, 0.001); biases 0.
+  torch::NoGradGuard no_grad;
+  for (const torch::nn::Conv2d& conv : {rpn_conv_, rpn_objectness_, rpn_deltas_}) {
+    torch::nn::init::normal_(conv->weight, 0, 0.01);
+    torch::nn::init::zeros_(conv->bias);
+  }
+  torch::nn::init::normal_(cls_score_->weight, 0, 0.01);
+  torch::nn::init::normal_(bbox_pred_->weight, 0, 0.001);
+  torch::nn::init::zeros_(cls_score_->bias);
+  torch::nn::init::zeros_(bbox_pred_->bias);
+  if (options_.frozen_bn) {
+    for (const auto& module : modules(/*include_self=*/false)) {
+      if (auto* bn = module->as<torch::nn::BatchNorm2d>()) {
+        bn->weight.requires_grad_(false);
+        bn->bias.requires_grad_(false);
+      }
+    }
+  }
+  train(is_training());
+}
+
+void FasterRcnnImpl::train(bool on) {
+  torch::nn::Module::train(on);
+  if (!options_.frozen_bn) return;
+  for (const auto& module : modules(/*include_self=*/false)) {
+    if (auto* bn = module->as<torch::nn::BatchNorm2d>()) bn->eval();
+  }
+}
+
+FasterRcnnImpl::Batch FasterRcnnImpl::Preprocess(const std::vector<at::Tensor>& images) const {
+  TORCH_CHECK(!images.empty(), "FasterRcnn: no images");
+  const int64_t channels = pixel_mean_.size(0);
+  Batch batch;
+  int64_t max_h = 0;
+  int64_t max_w = 0;
+  for (const at::Tensor& image : images) {
+    TORCH_CHECK(image.dim() == 3 && image.size(0) == channels,
+                "FasterRcnn: expected images of shape [", channels, ", H, W], got ", image.sizes());
+    batch.sizes.emplace_back(image.size(1), image.size(2));
+    max_h = std::max(max_h, image.size(1));
+    max_w = std::max(max_w, image.size(2));
+  }
+  // detectron2 pads after normalising, so padding is 0 = the mean pixel.
+  batch.images = at::zeros({static_cast<int64_t>(images.size()), channels, max_h, max_w},
+                           pixel_mean_.options());
+  for (size_t i = 0; i < images.size(); ++i) {
+    const at::Tensor normalised =
+        (images[i].to(pixel_mean_.device(), at::kFloat) - pixel_mean_) / pixel_std_;
+    batch.images[i]
+        .narrow(1, 0, images[i].size(1))
+        .narrow(2, 0, images[i].size(2))
+        .copy_(normalised);
+  }
+  return batch;
+}
+
+FasterRcnnImpl::RpnOutput FasterRcnnImpl::RunRpn(const at::Tensor& images) {
+  RpnOutput out;
+  out.features = backbone_->forward_res4(images);  // [N, C4, h, w]
+  const int64_t n = out.features.size(0);
+  const int64_t h = out.features.size(2);
+  const int64_t w = out.features.size(3);
+  const int64_t a = anchor_generator_.num_cell_anchors();
+  const at::Tensor t = at::relu(rpn_conv_(out.features));
+  // [N, A, h, w] -> [N, h, w, A]: the anchors' cell-major order.
+  out.logits = rpn_objectness_(t).permute({0, 2, 3, 1}).reshape({n, -1});
+  out.deltas = rpn_deltas_(t).view({n, a, 4, h, w}).permute({0, 3, 4, 1, 2}).reshape({n, -1, 4});
+  out.anchors = OrThrow(anchor_generator_.GridAnchors(h, w, out.features.device()));
+  return out;
+}
+
+std::vector<at::Tensor> FasterRcnnImpl::SelectProposals(const RpnOutput& rpn, const Batch& batch,
+                                                        int64_t pre_nms_topk,
+                                                        int64_t post_nms_topk) const {
+  torch::NoGradGuard no_grad;
+  std::vector<at::Tensor> proposals;
+  for (int64_t i = 0; i < rpn.logits.size(0); ++i) {
+    const at::Tensor logits = rpn.logits[i].detach();
+    const int64_t k = std::min(pre_nms_topk, logits.size(0));
+    auto [scores, index] = logits.topk(k);
+    at::Tensor boxes = OrThrow(rpn_transform_.ApplyDeltas(
+        rpn.deltas[i].detach().index_select(0, index), rpn.anchors.index_select(0, index)));
+    const at::Tensor finite = at::isfinite(boxes).all(1) & at::isfinite(scores);
+    boxes = boxes.index({finite});
+    scores = scores.index({finite});
+    boxes = OrThrow(ClipBoxes(boxes, batch.sizes[i].first, batch.sizes[i].second));
+    const at::Tensor keep = OrThrow(RemoveSmallBoxes(boxes, 0));
+    boxes = boxes.index_select(0, keep);
+    scores = scores.index_select(0, keep);
+    const at::Tensor kept = OrThrow(Nms(boxes, scores, options_.rpn_nms_thresh));
+    proposals.push_back(boxes.index_select(0, kept.slice(0, 0, post_nms_topk)));
+  }
+  return proposals;
+}
+
+at::Tensor FasterRcnnImpl::BoxHeadFeatures(const at::Tensor& features,
+                                           const std::vector<at::Tensor>& boxes) {
+  std::vector<at::Tensor> rois;
+  for (size_t i = 0; i < boxes.size(); ++i) {
+    rois.push_back(at::cat(
+        {at::full({boxes[i].size(0), 1}, static_cast<double>(i), boxes[i].options()), boxes[i]},
+        1));
+  }
+  RoiAlignOptions pooler;
+  pooler.output_height = options_.pooler_resolution;
+  pooler.output_width = options_.pooler_resolution;
+  pooler.spatial_scale = 1.0 / backbone_->res4_stride();
+  at::Tensor x = OrThrow(RoiAlign(features, at::cat(rois, 0), pooler));  // [R, C4, 14, 14]
+  x = backbone_->forward_res5(x);                                        // [R, C5, 7, 7]
+  if (!extra_norm_.is_empty()) x = extra_norm_(x);
+  return x.mean({2, 3});  // [R, C5]
+}
+
+absl::StatusOr<RcnnLosses> FasterRcnnImpl::Losses(const std::vector<at::Tensor>& images,
+                                                  const std::vector<ImageTargets>& targets,
+                                                  const at::Generator& generator) {
+  if (images.size() != targets.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(images.size(), " images but ", targets.size(), " targets"));
+  }
+  RcnnLosses losses;
+  MOCHI_RETURN_IF_ERROR(TorchToStatus("FasterRcnn::Losses", [&] {
+    const Batch batch = Preprocess(images);
+    const RpnOutput rpn = RunRpn(batch.images);
+    const int64_t n = static_cast<int64_t>(images.size());
+    const at::Device device = rpn.features.device();
+
+    // RPN losses over the anchors sampled in every image.
+    std::vector<at::Tensor> labels;
+    std::vector<at::Tensor> target_deltas;
+    std::vector<at::Tensor> gt_boxes;
+    for (int64_t i = 0; i < n; ++i) {
+      gt_boxes.push_back(targets[i].boxes.to(device, at::kFloat));
+      RpnTargets t =
+          OrThrow(AssignRpnTargets(rpn.anchors, gt_boxes.back(), options_.rpn_batch_size_per_image,
+                                   options_.rpn_positive_fraction, generator));
+      labels.push_back(t.labels);
+      target_deltas.push_back(t.deltas);
+    }
+    const at::Tensor label = at::stack(labels);  // [N, A]
+    const at::Tensor valid = label >= 0;
+    const at::Tensor positive = label == 1;
+    const double normalizer = static_cast<double>(options_.rpn_batch_size_per_image * n);
+    losses.rpn_cls = at::binary_cross_entropy_with_logits(rpn.logits.index({valid}),
+                                                          label.index({valid}).to(at::kFloat), {},
+                                                          {}, at::Reduction::Sum) /
+                     normalizer;
+    losses.rpn_loc =
+        L1Sum(rpn.deltas.index({positive}), at::stack(target_deltas).index({positive})) /
+        normalizer;
+
+    // Box head losses over the regions sampled from proposals + ground truth.
+    const std::vector<at::Tensor> proposals = SelectProposals(
+        rpn, batch, options_.rpn_pre_nms_topk_train, options_.rpn_post_nms_topk_train);
+    std::vector<at::Tensor> sampled;
+    std::vector<at::Tensor> classes;
+    std::vector<at::Tensor> roi_deltas;
+    for (int64_t i = 0; i < n; ++i) {
+      RoiTargets t =
+          OrThrow(AssignRoiTargets(proposals[i], gt_boxes[i], targets[i].classes.to(device),
+                                   options_.num_classes, options_, generator));
+      sampled.push_back(t.proposals);
+      classes.push_back(t.classes);
+      roi_deltas.push_back(t.deltas);
+    }
+    const at::Tensor x = BoxHeadFeatures(rpn.features, sampled);
+    const at::Tensor scores = cls_score_(x);  // [R, K + 1]
+    const at::Tensor deltas = bbox_pred_(x);  // [R, 4K]
+    const at::Tensor gt_class = at::cat(classes);
+    const int64_t r = gt_class.size(0);
+    losses.cls = at::cross_entropy_loss(scores, gt_class);
+    const at::Tensor fg = (gt_class < options_.num_classes).nonzero().squeeze(1);
+    const at::Tensor fg_deltas =
+        deltas.view({r, options_.num_classes, 4}).index({fg, gt_class.index_select(0, fg)});
+    losses.box_reg =
+        L1Sum(fg_deltas, at::cat(roi_deltas).index_select(0, fg)) / std::max<int64_t>(r, 1);
+  }));
+  return losses;
+}
+
+absl::StatusOr<std::vector<Detections>> FasterRcnnImpl::Detect(
+    const std::vector<at::Tensor>& images) {
+  std::vector<Detections> out;
+  MOCHI_RETURN_IF_ERROR(TorchToStatus("FasterRcnn::Detect", [&] {
+    const Batch batch = Preprocess(images);
+    const RpnOutput rpn = RunRpn(batch.images);
+    const std::vector<at::Tensor> proposals = SelectProposals(
+        rpn, batch, options_.rpn_pre_nms_topk_test, options_.rpn_post_nms_topk_test);
+    const at::Tensor x = BoxHeadFeatures(rpn.features, proposals);
+    const at::Tensor probs = at::softmax(cls_score_(x), 1);
+    const at::Tensor deltas = bbox_pred_(x);
+    const int64_t k = options_.num_classes;
+    int64_t start = 0;
+    for (size_t i = 0; i < images.size(); ++i) {
+      const int64_t p = proposals[i].size(0);
+      const at::Tensor scores = probs.slice(0, start, start + p).slice(1, 0, k);  // [P, K]
+      at::Tensor boxes =
+          OrThrow(roi_transform_.ApplyDeltas(deltas.slice(0, start, start + p), proposals[i]));
+      start += p;
+      boxes =
+          OrThrow(ClipBoxes(boxes.reshape({-1, 4}), batch.sizes[i].first, batch.sizes[i].second))
+              .view({p, k, 4});
+      const at::Tensor candidates = (scores > options_.test_score_thresh).nonzero();  // [M, 2]
+      const at::Tensor row = candidates.select(1, 0);
+      const at::Tensor cls = candidates.select(1, 1);
+      const at::Tensor kept_boxes = boxes.index({row, cls});
+      const at::Tensor kept_scores = scores.index({row, cls});
+      const at::Tensor keep =
+          OrThrow(BatchedNms(kept_boxes, kept_scores, cls, options_.test_nms_thresh))
+              .slice(0, 0, options_.detections_per_image);
+      out.push_back({kept_boxes.index_select(0, keep), kept_scores.index_select(0, keep),
+                     cls.index_select(0, keep)});
+    }
+  }));
+  return out;
+}
+
+absl::StatusOr<FasterRcnn> MakeFasterRcnn(models::ResNet backbone,
+                                          const FasterRcnnOptions& options) {
+  if (backbone.is_empty()) return absl::InvalidArgumentError("MakeFasterRcnn: null backbone");
+  MOCHI_RETURN_IF_ERROR(ValidateOptions(options, backbone->options().in_channels()));
+  AnchorGeneratorOptions anchor_options = options.anchors;
+  anchor_options.stride = static_cast<double>(backbone->res4_stride());
+  MOCHI_ASSIGN_OR_RETURN(AnchorGenerator anchors, AnchorGenerator::Create(anchor_options));
+  MOCHI_ASSIGN_OR_RETURN(Box2BoxTransform rpn_transform, Box2BoxTransform::Create({1, 1, 1, 1}));
+  MOCHI_ASSIGN_OR_RETURN(Box2BoxTransform roi_transform,
+                         Box2BoxTransform::Create(options.roi_box_weights));
+  FasterRcnn model{nullptr};
+  MOCHI_RETURN_IF_ERROR(TorchToStatus("MakeFasterRcnn", [&] {
+    model = FasterRcnn(std::move(backbone), options, std::move(anchors), std::move(rpn_transform),
+                       std::move(roi_transform));
+  }));
+  return model;
+}
+
+}  // namespace mochi::eval::detection

@@ -1,0 +1,192 @@
+// Faster R-CNN with a C4 backbone (Ren et al. 2015; the R50-C4 model of detectron2's
+// GeneralizedRCNN + RPN + Res5ROIHeads, which MoCo and MoCHi fine-tune on PASCAL VOC).
+//
+//   images -> normalise, pad -> ResNet stem + res2..res4 (stride 16, or 4 with the small-input
+//   stem) -> RPN: 3x3 conv + ReLU, 1x1 objectness (A) and deltas (4A) per res4 cell
+//   -> proposals: top-k objectness, decode, clip, NMS, top-k
+//   -> RoIAlign 14x14 (ROIAlignV2) on res4 -> res5 (stride 2) [-> extra BN] -> mean pool
+//   -> cls_score (K + 1 logits, background last) and bbox_pred (4K class-specific deltas).
+//
+// Losses as detectron2 (SMOOTH_L1_BETA 0, i.e. L1): RPN objectness BCE over sampled anchors and
+// L1 over the positive ones, both summed and divided by rpn_batch_size_per_image x images; box
+// head cross-entropy (mean) and L1 over the foreground regions' class deltas, summed and divided
+// by the number of sampled regions. Ground-truth boxes are added to the proposals while training.
+// Inference: softmax, class-specific boxes clipped to the image, score > threshold, NMS per class,
+// the best detections_per_image.
+//
+// Norm: with frozen_bn every BatchNorm of the backbone (and the extra norm) stays in eval mode
+// and its affine parameters get no gradient (detectron2 FrozenBN); otherwise BN uses batch
+// statistics of the step's images (res2..res4) and regions (res5), which on one process is what
+// SyncBN computes.
+//
+// Example:
+//   MOCHI_ASSIGN_OR_RETURN(FasterRcnn model, MakeFasterRcnn(backbone, options));
+//   MOCHI_ASSIGN_OR_RETURN(RcnnLosses losses, model->Losses(images, targets, generator));
+//   losses.Total().backward();
+//   model->eval();
+//   MOCHI_ASSIGN_OR_RETURN(std::vector<Detections> detections, model->Detect(images));
+#ifndef EVAL_DETECTION_FASTER_RCNN_H_
+#define EVAL_DETECTION_FASTER_RCNN_H_
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "ATen/core/Generator.h"
+#include "ATen/core/Tensor.h"
+#include "absl/status/statusor.h"
+#include "eval/detection/anchors.h"
+#include "eval/detection/boxes.h"
+#include "eval/detection/matcher.h"
+#include "mochi/models/resnet.h"
+#include "torch/nn/module.h"
+#include "torch/nn/modules/batchnorm.h"
+#include "torch/nn/modules/conv.h"
+#include "torch/nn/modules/linear.h"
+#include "torch/nn/pimpl.h"
+
+namespace mochi::eval::detection {
+
+// FasterRcnnOptions: detectron2's MODEL.* keys; defaults are its defaults for the C4 models.
+struct FasterRcnnOptions {
+  int64_t num_classes = 20;  // K, background excluded
+  // Sizes and ratios; the stride is taken from the backbone (ResNet::res4_stride()).
+  AnchorGeneratorOptions anchors;
+  // RPN (MODEL.RPN.*).
+  int64_t rpn_batch_size_per_image = 256;
+  double rpn_positive_fraction = 0.5;
+  int64_t rpn_pre_nms_topk_train = 12000;
+  int64_t rpn_post_nms_topk_train = 2000;
+  int64_t rpn_pre_nms_topk_test = 6000;
+  int64_t rpn_post_nms_topk_test = 1000;
+  double rpn_nms_thresh = 0.7;
+  // Box head (MODEL.ROI_HEADS.*, MODEL.ROI_BOX_HEAD.*).
+  int64_t roi_batch_size_per_image = 512;
+  double roi_positive_fraction = 0.25;
+  double roi_iou_threshold = 0.5;
+  int64_t pooler_resolution = 14;
+  BoxTransformWeights roi_box_weights = {10, 10, 5, 5};
+  double test_score_thresh = 0.05;
+  double test_nms_thresh = 0.5;
+  int64_t detections_per_image = 100;
+  // Norm.
+  bool frozen_bn = false;
+  bool roi_head_extra_norm = true;  // MoCo's Res5ROIHeadsExtraNorm
+  // Per input channel, in the images' 0-255 scale (MODEL.PIXEL_MEAN / PIXEL_STD).
+  std::vector<double> pixel_mean = {103.530, 116.280, 123.675};
+  std::vector<double> pixel_std = {1, 1, 1};
+};
+
+// Ground truth of one training image, in its (resized) input pixels.
+struct ImageTargets {
+  at::Tensor boxes;    // float [G, 4] XYXY
+  at::Tensor classes;  // int64 [G], in [0, K)
+};
+
+struct Detections {
+  at::Tensor boxes;    // float [D, 4] XYXY in input pixels, clipped to the image
+  at::Tensor scores;   // float [D], decreasing
+  at::Tensor classes;  // int64 [D], in [0, K)
+};
+
+struct RcnnLosses {
+  at::Tensor rpn_cls;
+  at::Tensor rpn_loc;
+  at::Tensor cls;
+  at::Tensor box_reg;
+  at::Tensor Total() const { return rpn_cls + rpn_loc + cls + box_reg; }
+};
+
+// RPN training targets of one image (detectron2 RPN.label_and_sample_anchors).
+struct RpnTargets {
+  at::Tensor labels;  // int8 [A]: 1 sampled positive, 0 sampled negative, -1 not sampled
+  at::Tensor deltas;  // float [A, 4]: deltas from each anchor to its matched ground truth
+};
+
+// AssignRpnTargets: Matcher({0.3, 0.7}, {0, -1, 1}, low-quality matches) on IoU(gt, anchors),
+// then SubsampleLabels(batch_size, positive_fraction). No ground truth: every anchor is negative.
+absl::StatusOr<RpnTargets> AssignRpnTargets(const at::Tensor& anchors, const at::Tensor& gt_boxes,
+                                            int64_t batch_size, double positive_fraction,
+                                            const at::Generator& generator);
+
+// Box head training samples of one image (detectron2 ROIHeads.label_and_sample_proposals).
+struct RoiTargets {
+  at::Tensor proposals;  // float [S, 4]: the sampled proposals (positives first)
+  at::Tensor classes;    // int64 [S]: matched class, or K (background) for negatives
+  at::Tensor deltas;     // float [S, 4]: deltas to the matched ground truth (weights 10, 10, 5, 5)
+};
+
+// AssignRoiTargets: appends gt_boxes to `proposals`, matches with Matcher({iou}, {0, 1}) and
+// samples batch_size regions with at most positive_fraction foreground.
+absl::StatusOr<RoiTargets> AssignRoiTargets(const at::Tensor& proposals, const at::Tensor& gt_boxes,
+                                            const at::Tensor& gt_classes, int64_t num_classes,
+                                            const FasterRcnnOptions& options,
+                                            const at::Generator& generator);
+
+class FasterRcnnImpl : public torch::nn::Module {
+ public:
+  // Use MakeFasterRcnn (it validates the options); `anchors` from AnchorGenerator::Create.
+  FasterRcnnImpl(models::ResNet backbone, const FasterRcnnOptions& options, AnchorGenerator anchors,
+                 Box2BoxTransform rpn_transform, Box2BoxTransform roi_transform);
+
+  // Losses: images are [C, H, W] float tensors in 0-255 (any sizes; they are normalised and
+  // zero-padded to one batch), targets one per image. Draws anchor and region samples from
+  // `generator`. The model must be in train mode.
+  absl::StatusOr<RcnnLosses> Losses(const std::vector<at::Tensor>& images,
+                                    const std::vector<ImageTargets>& targets,
+                                    const at::Generator& generator);
+
+  // Detect: per image, at most detections_per_image boxes. Call in eval mode, under NoGradGuard.
+  absl::StatusOr<std::vector<Detections>> Detect(const std::vector<at::Tensor>& images);
+
+  // Keeps frozen BN layers in eval mode whatever `on` is.
+  void train(bool on = true) override;
+
+  const FasterRcnnOptions& options() const { return options_; }
+  models::ResNet backbone() const { return backbone_; }
+
+ private:
+  struct Batch {
+    at::Tensor images;                               // [N, C, H, W], normalised, padded
+    std::vector<std::pair<int64_t, int64_t>> sizes;  // (height, width) before padding
+  };
+  struct RpnOutput {
+    at::Tensor features;  // res4 [N, C4, h, w]
+    at::Tensor anchors;   // [h * w * A, 4]
+    at::Tensor logits;    // [N, h * w * A]
+    at::Tensor deltas;    // [N, h * w * A, 4]
+  };
+
+  Batch Preprocess(const std::vector<at::Tensor>& images) const;
+  RpnOutput RunRpn(const at::Tensor& images);
+  // Per image, detached proposals [P, 4].
+  std::vector<at::Tensor> SelectProposals(const RpnOutput& rpn, const Batch& batch,
+                                          int64_t pre_nms_topk, int64_t post_nms_topk) const;
+  // Pooled box-head features [R, C5] of `boxes` per image.
+  at::Tensor BoxHeadFeatures(const at::Tensor& features, const std::vector<at::Tensor>& boxes);
+
+  FasterRcnnOptions options_;
+  AnchorGenerator anchor_generator_;
+  Box2BoxTransform rpn_transform_;
+  Box2BoxTransform roi_transform_;
+  models::ResNet backbone_{nullptr};
+  torch::nn::Conv2d rpn_conv_{nullptr};
+  torch::nn::Conv2d rpn_objectness_{nullptr};
+  torch::nn::Conv2d rpn_deltas_{nullptr};
+  torch::nn::BatchNorm2d extra_norm_{nullptr};
+  torch::nn::Linear cls_score_{nullptr};
+  torch::nn::Linear bbox_pred_{nullptr};
+  at::Tensor pixel_mean_;  // buffer [C, 1, 1]
+  at::Tensor pixel_std_;   // buffer [C, 1, 1]
+};
+
+TORCH_MODULE(FasterRcnn);
+
+// MakeFasterRcnn: InvalidArgument for bad options (counts <= 0, fractions outside (0, 1],
+// pixel statistics not one per backbone input channel, bad anchors).
+absl::StatusOr<FasterRcnn> MakeFasterRcnn(models::ResNet backbone,
+                                          const FasterRcnnOptions& options);
+
+}  // namespace mochi::eval::detection
+
+#endif  // EVAL_DETECTION_FASTER_RCNN_H_
