@@ -1,7 +1,7 @@
 // //pipelines:regression: the `ci` profile's metrics against regression_expected.json.
 //
-//   regression --expected=pipelines/regression_expected.json \
-//       --measured=mocov2/knn_top1=path/to/knn.json:value [--measured=...]
+//   regression --expected=pipelines/regression_expected.json
+//       --measured=mocov2/knn_top1=path/to/knn.json:value,mochi/knn_top1=...
 #include <cstdio>
 #include <map>
 #include <string>
@@ -15,7 +15,8 @@
 
 ABSL_FLAG(std::string, expected, "", "JSON with the expected metrics and tolerances.");
 ABSL_FLAG(std::vector<std::string>, measured, {},
-          "Comma-separated name=file:key entries (the metric's JSON file and key).");
+          "Comma-separated name=file:key entries (the metric's JSON file and key); pass the flag "
+          "once, a repeated flag keeps only its last value.");
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
