@@ -100,7 +100,10 @@ def _table_report_impl(ctx):
         mnemonic = "MochiReport",
         progress_message = "Writing the report of %s (%s profile)" % (table, spec["profile"]),
     )
-    return [DefaultInfo(files = depset(outs + [spec_file]))]
+    return [DefaultInfo(
+        files = depset(outs + [spec_file]),
+        runfiles = ctx.runfiles(files = outs + [spec_file]),  # for the bazel-run installer
+    )]
 
 table_report = rule(
     implementation = _table_report_impl,
