@@ -127,7 +127,7 @@ def _profile_rows(table, profile):
         if setting != None:
             rows.append(struct(
                 id = row["id"],
-                label = row["label"],
+                label = setting.get("label", row["label"]),
                 baseline = row.get("baseline", False),
                 config = setting["config"],
                 overrides = setting.get("overrides", ""),

@@ -34,8 +34,11 @@ def mixing(n, s, s_prime, extra = ""):
         extra,
     )
 
-def _row(row_id, label, default = "", ci = None, paper = None, baseline = False):
-    """A row: `default` are overrides of DEFAULT_CONFIG; ci/paper likewise (None = not run)."""
+def _row(row_id, label, default = "", ci = None, paper = None, baseline = False, ci_label = None):
+    """A row: `default` are overrides of DEFAULT_CONFIG; ci/paper likewise (None = not run).
+
+    `ci_label` names the row in ci reports when the ci cut scales its (N, s, s') down.
+    """
     row = {
         "id": row_id,
         "label": label,
@@ -43,7 +46,7 @@ def _row(row_id, label, default = "", ci = None, paper = None, baseline = False)
         "default": {"config": DEFAULT_CONFIG, "overrides": DEFAULT_BUDGET + default, "seeds": DEFAULT_SEEDS},
     }
     if ci != None:
-        row["ci"] = {"config": CI_CONFIG, "overrides": ci, "seeds": CI_SEEDS}
+        row["ci"] = {"config": CI_CONFIG, "overrides": ci, "seeds": CI_SEEDS, "label": ci_label or label}
     if paper != None:
         row["paper"] = {"config": PAPER_CONFIG, "overrides": paper, "seeds": [0]}
     return row
@@ -56,6 +59,7 @@ MOCHI_256_512_0 = _row(
     "MoCHi (256, 512, 0)",
     default = mixing(256, 512, 0),
     ci = mixing(128, 256, 0),
+    ci_label = "MoCHi (128, 256, 0), the ci cut of (256, 512, 0)",
     paper = mixing(256, 512, 0),
 )
 MOCHI_1024_512_256 = _row(
