@@ -108,7 +108,7 @@ def _table_report_impl(ctx):
 table_report = rule(
     implementation = _table_report_impl,
     attrs = {
-        # The table spec (see pipelines/report/README in make_report's header), without paths.
+        # The table spec (pipelines/report/report_spec.h), without the result paths.
         "spec": attr.string(mandatory = True),
         # Result file -> "row|seed|kind"; the rule writes their paths into the spec.
         "files": attr.label_keyed_string_dict(allow_files = True),
