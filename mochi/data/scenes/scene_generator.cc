@@ -194,18 +194,6 @@ void DrawShape(int long_side, const std::vector<uint64_t>& aspect_cdf, Rng& rng,
   }
 }
 
-int SplitTag(SceneSplit split) {
-  switch (split) {
-    case SceneSplit::kTrain:
-      return 0;
-    case SceneSplit::kVal:
-      return 1;
-    case SceneSplit::kTest:
-      return 2;
-  }
-  return 0;  // Unreachable: -Werror=switch keeps the switch exhaustive.
-}
-
 }  // namespace
 
 SceneRecipe RecipeFor(SceneTask task, int canvas) {
@@ -360,7 +348,7 @@ absl::StatusOr<Scene> SceneGenerator::Generate(const ItemPool& pool, SceneSplit 
   const uint64_t task_seed =
       MixSeed(options_.seed, options_.task == SceneTask::kVoc ? 0x766f63 : 0x636f636f);
   const uint64_t scene_seed =
-      MixSeed(MixSeed(task_seed, static_cast<uint64_t>(SplitTag(split))), index);
+      MixSeed(MixSeed(task_seed, static_cast<uint64_t>(SplitIndex(split))), index);
   // Independent streams, so e.g. the object count does not shift the background.
   Rng crowd_rng(MixSeed(scene_seed, 1));
   Rng object_rng(MixSeed(scene_seed, 2));
@@ -408,6 +396,18 @@ absl::StatusOr<Scene> SceneGenerator::Generate(const ItemPool& pool, SceneSplit 
   }
   return ComposeScene(canvas, RenderBackground(canvas, MixSeed(scene_seed, 0)), crowd, crowd_label,
                       objects);
+}
+
+int SplitIndex(SceneSplit split) {
+  switch (split) {
+    case SceneSplit::kTrain:
+      return 0;
+    case SceneSplit::kVal:
+      return 1;
+    case SceneSplit::kTest:
+      return 2;
+  }
+  return 0;  // Unreachable: -Werror=switch keeps the switch exhaustive.
 }
 
 }  // namespace mochi::data::scenes

@@ -41,6 +41,9 @@ enum class SceneTask { kVoc, kCoco };
 // the test items (see make_scenes.h); the split also enters every scene's seed.
 enum class SceneSplit { kTrain, kVal, kTest };
 
+// 0, 1, 2 for train, val, test: part of every scene's seed, and an array index.
+int SplitIndex(SceneSplit split);
+
 inline constexpr int kMinCanvas = 64;
 inline constexpr int kMaxCanvas = 2048;
 

@@ -9,21 +9,6 @@
 #include "mochi/port/status_macros.h"
 
 namespace mochi::data::scenes {
-namespace {
-
-int SplitIndex(SceneSplit split) {
-  switch (split) {
-    case SceneSplit::kTrain:
-      return 0;
-    case SceneSplit::kVal:
-      return 1;
-    case SceneSplit::kTest:
-      return 2;
-  }
-  return 0;  // Unreachable: -Werror=switch keeps the switch exhaustive.
-}
-
-}  // namespace
 
 std::string VocAnnotationXml(const Scene& scene, const std::string& id) {
   std::string xml = absl::StrCat(
