@@ -215,14 +215,7 @@ torch::Tensor ResNetImpl::forward_features(torch::Tensor x) {
   TORCH_CHECK(x.dim() == 4 && x.size(1) == options_.in_channels(),
               "ResNet::forward_features: expected x of shape [B, ", options_.in_channels(),
               ", H, W], got ", x.sizes());
-  x = torch::relu(bn1_(conv1_(x)));
-  if (!options_.small_input_stem()) {
-    x = torch::max_pool2d(x, /*kernel_size=*/{3, 3}, /*stride=*/{2, 2}, /*padding=*/{1, 1});
-  }
-  x = layer1_->forward(x);
-  x = layer2_->forward(x);
-  x = layer3_->forward(x);
-  x = layer4_->forward(x);
+  x = layer4_->forward(StemToRes4(std::move(x)));
   return torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);  // [B, feature_dim]
 }
 
@@ -230,6 +223,10 @@ torch::Tensor ResNetImpl::forward_res4(torch::Tensor x) {
   TORCH_CHECK(x.dim() == 4 && x.size(1) == options_.in_channels(),
               "ResNet::forward_res4: expected x of shape [B, ", options_.in_channels(),
               ", H, W], got ", x.sizes());
+  return StemToRes4(std::move(x));
+}
+
+torch::Tensor ResNetImpl::StemToRes4(torch::Tensor x) {
   x = torch::relu(bn1_(conv1_(x)));
   if (!options_.small_input_stem()) {
     x = torch::max_pool2d(x, /*kernel_size=*/{3, 3}, /*stride=*/{2, 2}, /*padding=*/{1, 1});

@@ -83,6 +83,9 @@ class ResNetImpl : public torch::nn::Module {
   const ResNetOptions& options() const { return options_; }
 
  private:
+  // Stem and layer1..3 (res2..res4), shared by forward_features and forward_res4; unchecked.
+  torch::Tensor StemToRes4(torch::Tensor x);
+
   ResNetOptions options_;
   int64_t feature_dim_ = 0;
   torch::nn::Conv2d conv1_{nullptr};
