@@ -1,5 +1,6 @@
 // Faster R-CNN C4 transfer of a pretrained backbone (paper section 3.4, detectron2's
-// pascal_voc_R_50_C4_24k): fine-tune, detect on the test split, print VOC AP50 / AP / AP75.
+// pascal_voc_R_50_C4_24k): fine-tune, detect on the test split, print VOC AP50 / AP / AP75 (or
+// COCO box AP for COCO-format datasets).
 //
 // bazel run //eval:detect -- --config=configs/detection/fms_voc_r18_c4.pbtxt
 //     --checkpoint=runs/mocov2_fmnist --voc_root=/tmp/scenes/VOCdevkit --output_dir=/tmp/det
@@ -21,26 +22,20 @@ ABSL_FLAG(std::string, checkpoint, "",
           "Pretraining run directory (config.pbtxt + checkpoint.pt); replaces config.init.");
 ABSL_FLAG(bool, random_init, false, "Randomly initialised backbone (the lower bound).");
 ABSL_FLAG(std::string, voc_root, "", "VOCdevkit directory; replaces the config's voc_root.");
+ABSL_FLAG(std::string, coco_root, "",
+          "COCO-format datasets: directory with annotations/<json> and the image directories.");
 ABSL_FLAG(std::string, output_dir, "", "Run directory for the model, detections and metrics.");
 ABSL_FLAG(bool, evaluate, true, "Evaluate VOC AP on the test split after writing detections.");
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  mochi::eval::detection::DetectionRunOptions run;
-  const std::string checkpoint = absl::GetFlag(FLAGS_checkpoint);
-  const std::string voc_root = absl::GetFlag(FLAGS_voc_root);
-  const std::string output_dir = absl::GetFlag(FLAGS_output_dir);
-  run.checkpoint = checkpoint.empty() ? "" : mochi::ResolvePath(checkpoint);
-  run.random_init = absl::GetFlag(FLAGS_random_init);
-  run.voc_root = voc_root.empty() ? "" : mochi::ResolvePath(voc_root);
-  run.output_dir = output_dir.empty() ? "" : mochi::ResolvePath(output_dir);
-  run.evaluate = absl::GetFlag(FLAGS_evaluate);
-  if (run.random_init && !run.checkpoint.empty()) {
-    std::fprintf(stderr, "detect: --checkpoint and --random_init are exclusive\n");
-    return EXIT_FAILURE;
-  }
-  if (run.output_dir.empty()) {
-    std::fprintf(stderr, "detect: --output_dir is required\n");
+  const absl::StatusOr<mochi::eval::detection::DetectionRunOptions> run =
+      mochi::eval::detection::MakeDetectionRunOptions(
+          absl::GetFlag(FLAGS_checkpoint), absl::GetFlag(FLAGS_random_init),
+          absl::GetFlag(FLAGS_voc_root), absl::GetFlag(FLAGS_coco_root),
+          absl::GetFlag(FLAGS_output_dir), absl::GetFlag(FLAGS_evaluate));
+  if (!run.ok()) {
+    std::fprintf(stderr, "detect: %s\n", std::string(run.status().message()).c_str());
     return EXIT_FAILURE;
   }
   auto config = mochi::LoadConfig<mochi::proto::DetectionConfig>(
@@ -49,7 +44,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "detect: %s\n", std::string(config.status().message()).c_str());
     return EXIT_FAILURE;
   }
-  const absl::Status status = mochi::eval::detection::RunDetection(*config, run);
+  const absl::Status status = mochi::eval::detection::RunDetection(*config, *run);
   if (!status.ok()) {
     std::fprintf(stderr, "detect: %s\n", status.ToString().c_str());
     return EXIT_FAILURE;

@@ -73,6 +73,68 @@ def linear_eval(name, run, config, profile):
         tags = _gpu_tags(profile),
     )
 
+# Transfer evaluations a table column can read ("file" of a column = the kind):
+#   voc:  Faster R-CNN C4 (//eval:detect) on VOC-format scenes; metrics.json has AP50, AP, AP75
+#         (percent).
+#   segm: Mask R-CNN C4 (//eval:segment) on COCO-format scenes; metrics.json has "bbox" and
+#         "segm" COCO numbers (fractions).
+TRANSFERS = {
+    "voc": struct(binary = "//eval:detect", root_flag = "--voc_root", root_dir = "VOCdevkit", what = "Faster R-CNN"),
+    "segm": struct(binary = "//eval:segment", root_flag = "--coco_root", root_dir = "coco", what = "Mask R-CNN"),
+}
+
+def transfer_eval(name, kind, run, config, overrides, scenes, profile):
+    """A detection transfer (TRANSFERS[kind]) of the backbone of pretraining target `run`.
+
+    Args:
+      name: the target; its output is <name>.json, the transfer's metrics.json.
+      kind: a TRANSFERS key.
+      run: a pretraining target, or None for a randomly initialised backbone.
+      config: the DetectionConfig / SegmentationConfig file.
+      overrides: text proto merged over it (the seed is part of it).
+      scenes: //eval:make_scenes flags for the dataset it trains and scores on, generated inside
+        the action (deterministic, seconds); empty: the config's own dataset paths.
+      profile: the profile (paper actions run unsandboxed).
+    """
+    transfer = TRANSFERS[kind]
+    tools = [transfer.binary] + (["//eval:make_scenes"] if scenes else [])
+    srcs = [config]
+    init = "--random_init"
+    if run:
+        srcs += [run + "/checkpoint.pt", run + "/config.pbtxt"]
+        init = "--checkpoint=$$(dirname $(location %s/checkpoint.pt))" % run
+    steps = [
+        "echo %s > $(RULEDIR)/%s.key" % (_shell_quote(overrides + " " + init + " " + scenes), name),
+        "scratch=%s" % _scratch_dir(["$(execpath %s)" % transfer.binary, "$(location %s)" % config, "$(RULEDIR)/%s.key" % name]),
+        # Transfers do not checkpoint: an interrupted one starts again.
+        "rm -rf $$scratch && mkdir -p $$scratch",
+    ]
+    root = ""
+    if scenes:
+        steps.append("flock %s $(execpath //eval:make_scenes) --output_dir=$$scratch/scenes %s > $$scratch/scenes.log" % (LOCK, scenes))
+        root = "%s=$$scratch/scenes/%s " % (transfer.root_flag, transfer.root_dir)
+    steps += [
+        "flock %s $(execpath %s) --config=$(location %s) --override=%s %s %s--output_dir=$$scratch/out" % (
+            LOCK,
+            transfer.binary,
+            config,
+            _shell_quote(overrides),
+            init,
+            root,
+        ),
+        "cp $$scratch/out/metrics.json $@",
+        "rm -rf $$scratch",
+    ]
+    native.genrule(
+        name = name,
+        srcs = srcs,
+        outs = [name + ".json"],
+        tools = tools,
+        cmd = " && ".join(steps),
+        message = "%s transfer of %s" % (transfer.what, run or "a random init"),
+        tags = _gpu_tags(profile),
+    )
+
 def _table_report_impl(ctx):
     spec = json.decode(ctx.attr.spec)
     paths = {}
@@ -129,7 +191,8 @@ def _profile_rows(table, profile):
                 id = row["id"],
                 label = setting.get("label", row["label"]),
                 baseline = row.get("baseline", False),
-                config = setting["config"],
+                random_init = setting.get("init", "") == "random",
+                config = setting.get("config", ""),
                 overrides = setting.get("overrides", ""),
                 seeds = setting["seeds"],
             ))
@@ -145,11 +208,21 @@ def pipeline_table(name, table, lincls_configs):
       name: the table id, e.g. "table1".
       table: its definition (see tables.bzl).
       lincls_configs: profile -> LinearEvalConfig file, for tables with a linear top-1 column.
+        Tables with transfer columns (a TRANSFERS kind as "file") name each transfer's setup in
+        table["transfers"][kind][profile] = {"config", "overrides", "scenes"}.
     """
     wants_linear = any([c["file"] == "lincls" for c in table["columns"]])
+    transfers = [k for k in TRANSFERS if any([c["file"] == k for c in table["columns"]])]
     for profile in PROFILES:
         rows = _profile_rows(table, profile)
-        if not rows:
+        if not rows or [k for k in transfers if profile not in table["transfers"][k]]:
+            # Say so when asked, rather than silently running another profile.
+            native.sh_binary(
+                name = "%s_%s" % (name, profile),
+                srcs = ["no_profile.sh"],
+                args = [name, profile],
+                tags = ["manual"],
+            )
             continue
         files = {}
         spec_rows = []
@@ -157,10 +230,26 @@ def pipeline_table(name, table, lincls_configs):
             runs = []
             for seed in row.seeds:
                 run = run_name(profile, row.id, seed)
-                if not native.existing_rule(run):  # shared with another table
-                    pretrain_run(run, row.config, row.overrides, seed, profile)
-                kinds = {"knn": ":%s/knn.json" % run, "metrics": ":%s/metrics.jsonl" % run, "env": ":%s/env.txt" % run}
-                if wants_linear:
+                kinds = {}
+                if not row.random_init:
+                    if not native.existing_rule(run):  # shared with another table
+                        pretrain_run(run, row.config, row.overrides, seed, profile)
+                    kinds = {"knn": ":%s/knn.json" % run, "metrics": ":%s/metrics.jsonl" % run, "env": ":%s/env.txt" % run}
+                for kind in transfers:
+                    setup = table["transfers"][kind][profile]
+                    transfer = "%s__%s" % (run, kind)
+                    if not native.existing_rule(transfer):
+                        transfer_eval(
+                            transfer,
+                            kind,
+                            None if row.random_init else run,
+                            setup["config"],
+                            seeded_override(setup.get("overrides", ""), seed),
+                            setup.get("scenes", ""),
+                            profile,
+                        )
+                    kinds[kind] = ":%s.json" % transfer
+                if wants_linear and not row.random_init:
                     lin = run + "__lincls"
                     if not native.existing_rule(lin):
                         linear_eval(lin, run, lincls_configs[profile], profile)
@@ -221,16 +310,24 @@ json_file = rule(
 )
 
 def pipeline_runs(tables, lincls_configs):
-    """Every (profile, row, seed) pretraining of `tables` as a list of dicts, for tests."""
+    """Every (profile, row, seed) run of `tables` as a list of dicts, for tests: the pretraining
+    (config, override, lincls; absent for random-init rows) and each transfer the table defines
+    (<kind>_config, <kind>_override)."""
     runs = []
     for table in tables:
+        setups = table.get("transfers", {})
         for profile in PROFILES:
             for row in _profile_rows(table, profile):
                 for seed in row.seeds:
-                    runs.append({
-                        "name": run_name(profile, row.id, seed),
-                        "config": row.config.replace("//configs:", "configs/"),
-                        "override": seeded_override(row.overrides, seed),
-                        "lincls": lincls_configs[profile].replace("//configs:", "configs/"),
-                    })
+                    run = {"name": run_name(profile, row.id, seed)}
+                    if not row.random_init:
+                        run["config"] = row.config.replace("//configs:", "configs/")
+                        run["override"] = seeded_override(row.overrides, seed)
+                        run["lincls"] = lincls_configs[profile].replace("//configs:", "configs/")
+                    for kind, by_profile in setups.items():
+                        if profile in by_profile:
+                            run[kind + "_config"] = by_profile[profile]["config"].replace("//configs:", "configs/")
+                            run[kind + "_override"] = seeded_override(by_profile[profile].get("overrides", ""), seed)
+                    if len(run) > 1:
+                        runs.append(run)
     return runs

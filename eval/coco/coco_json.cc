@@ -221,6 +221,10 @@ absl::Status ParseImages(const Json& root, absl::string_view source, CocoGroundT
     if (const Json* width = Find(entry, "width")) {
       MOCHI_ASSIGN_OR_RETURN(image.width, ToInt(*width, absl::StrCat(where, ": 'width'")));
     }
+    if (const Json* file_name = Find(entry, "file_name"); file_name != nullptr) {
+      if (!file_name->is_string()) return Invalid(where, "'file_name' must be a string");
+      image.file_name = file_name->get<std::string>();
+    }
     gt.images.push_back(image);
   }
   return absl::OkStatus();

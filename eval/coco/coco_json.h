@@ -43,6 +43,7 @@ struct CocoImage {
   int64_t id = 0;
   int64_t height = 0;  // 0 when the file does not give it
   int64_t width = 0;
+  std::string file_name;  // empty when the file does not give it (the evaluator never needs it)
 };
 
 struct CocoCategory {

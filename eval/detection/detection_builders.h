@@ -35,22 +35,25 @@ double DetectionLearningRate(const proto::DetectionConfig& config, int64_t iter)
 
 // One image ready for the model, resized so its shorter side is `min_size` (longer side at
 // most `max_size`; detectron2's ResizeShortestEdge, antialiased bilinear) and optionally
-// flipped horizontally; targets move with it.
+// flipped horizontally; targets move with it. Masks (records with masks) are resized with
+// nearest-exact sampling (detectron2 resizes bitmasks with PIL's NEAREST).
 struct DetectionInput {
   at::Tensor image;  // float [C, H, W], 0-255
   ImageTargets targets;
   double scale_x = 1;  // input pixels per original pixel
   double scale_y = 1;
+  int64_t original_height = 0;  // the decoded file's size
+  int64_t original_width = 0;
 };
-absl::StatusOr<DetectionInput> LoadDetectionInput(const VocRecord& record, int channels,
+absl::StatusOr<DetectionInput> LoadDetectionInput(const DetectionRecord& record, int channels,
                                                   int min_size, int max_size, bool flip);
 
 // Runs `model` (in eval mode, without gradients) on `records`, `batch_size` images at a time,
-// at the test size, and maps boxes back to original pixels.
-absl::StatusOr<std::vector<ImageDetections>> DetectRecords(FasterRcnn& model,
-                                                           const std::vector<VocRecord>& records,
-                                                           int channels, int min_size, int max_size,
-                                                           int batch_size);
+// at the test size, and maps boxes back to original pixels; with a mask head, pastes each mask
+// into the original image and stores it as a compressed COCO RLE.
+absl::StatusOr<std::vector<ImageDetections>> DetectRecords(
+    FasterRcnn& model, const std::vector<DetectionRecord>& records, int channels, int min_size,
+    int max_size, int batch_size);
 
 }  // namespace mochi::eval::detection
 

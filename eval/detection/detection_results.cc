@@ -76,6 +76,14 @@ absl::Status WriteCocoResults(const std::string& path, const std::vector<int64_t
       entry["category_id"] = category_ids[box.class_index];
       entry["bbox"] = {box.x1, box.y1, box.x2 - box.x1, box.y2 - box.y1};
       entry["score"] = box.score;
+      if (!box.mask_counts.empty()) {
+        if (image.height <= 0 || image.width <= 0) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "image ", image.image_id, ": a mask needs the image's height and width"));
+        }
+        entry["segmentation"] = {{"size", {image.height, image.width}},
+                                 {"counts", box.mask_counts}};
+      }
       results.push_back(std::move(entry));
     }
   }

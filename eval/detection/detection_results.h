@@ -24,11 +24,16 @@ struct DetectedBox {
   float y1 = 0;
   float x2 = 0;
   float y2 = 0;
+  // Instance segmentation: the mask as a compressed COCO RLE string over the whole image
+  // (height x width of ImageDetections); empty for box-only detections.
+  std::string mask_counts;
 };
 
 struct ImageDetections {
   std::string image_id;
   std::vector<DetectedBox> boxes;
+  int64_t height = 0;  // original image size, needed with masks
+  int64_t width = 0;
 };
 
 // Writes <dir>/<prefix><class>.txt for every class (empty files included, so the evaluator sees
@@ -39,7 +44,9 @@ absl::Status WriteVocResults(const std::string& dir, const std::string& prefix,
                              const std::vector<std::string>& class_names,
                              const std::vector<ImageDetections>& detections);
 
-// Writes a COCO results array [{"image_id", "category_id", "bbox": [x, y, w, h], "score"}].
+// Writes a COCO results array [{"image_id", "category_id", "bbox": [x, y, w, h], "score"}],
+// plus "segmentation": {"size": [height, width], "counts": mask_counts} for boxes with a mask
+// (as detectron2's instances_to_coco_json; pycocotools then takes the area from the box).
 // `category_ids[c]` is class c's COCO id; image ids that are decimal integers are written as
 // numbers (COCO), others as strings.
 absl::Status WriteCocoResults(const std::string& path, const std::vector<int64_t>& category_ids,

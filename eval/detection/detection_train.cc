@@ -13,7 +13,13 @@
 #include "ATen/ATen.h"
 #include "ATen/CPUGeneratorImpl.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "eval/coco/coco_eval.h"
+#include "eval/coco/coco_json.h"
+#include "eval/coco/mask.h"
+#include "eval/detection/coco_dataset.h"
 #include "eval/detection/detection_builders.h"
+#include "eval/detection/mask_ops.h"
 #include "eval/voc/voc_eval.h"
 #include "mochi/config/validate.h"
 #include "mochi/engine/builders.h"
@@ -88,13 +94,86 @@ std::unique_ptr<torch::optim::SGD> MakeOptimizer(FasterRcnn& model,
       groups, torch::optim::SGDOptions(config.base_lr()).momentum(config.momentum()));
 }
 
-absl::StatusOr<std::vector<VocRecord>> LoadSplit(const proto::DetectionDataset& dataset,
-                                                 const std::vector<std::string>& class_names) {
-  if (!dataset.has_voc_root()) {
-    return absl::UnimplementedError("//eval:detect reads VOC-format datasets only (voc_root)");
+// A train or test split in either format, with what the results files need.
+struct LoadedSplit {
+  std::vector<DetectionRecord> records;
+  std::vector<std::string> class_names;
+  std::vector<int64_t> category_ids;  // COCO results ids: the categories' (COCO), 1..K (VOC)
+  std::string coco_annotations;       // COCO only: the ground truth to evaluate against
+};
+
+// VOC reads the classes the config names; COCO brings its own, which must agree with the config
+// (num_classes, and class_names when given) so a checkpointed head means the same classes.
+absl::StatusOr<LoadedSplit> LoadSplit(const proto::DetectionConfig& config,
+                                      const proto::DetectionDataset& dataset, bool with_masks) {
+  LoadedSplit split;
+  if (dataset.has_voc_root()) {
+    if (with_masks) {
+      return absl::InvalidArgumentError(
+          "instance segmentation needs masks: use COCO-format datasets (coco { annotations "
+          "images }), not voc_root");
+    }
+    if (config.class_names_size() == 0 && config.num_classes() != 20) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "class_names is empty, which means the 20 PASCAL VOC classes, but num_classes is ",
+          config.num_classes(), ": list the dataset's class names"));
+    }
+    split.class_names = DetectionClassNames(config);
+    MOCHI_ASSIGN_OR_RETURN(
+        split.records, LoadVocRecords(ResolvePath(dataset.voc_root()),
+                                      {dataset.image_sets().begin(), dataset.image_sets().end()},
+                                      split.class_names));
+    split.category_ids.resize(split.class_names.size());
+    std::iota(split.category_ids.begin(), split.category_ids.end(), 1);
+    return split;
   }
-  return LoadVocRecords(ResolvePath(dataset.voc_root()),
-                        {dataset.image_sets().begin(), dataset.image_sets().end()}, class_names);
+  split.coco_annotations = ResolvePath(dataset.coco().annotations());
+  MOCHI_ASSIGN_OR_RETURN(
+      CocoDataset coco,
+      LoadCocoDataset(split.coco_annotations, ResolvePath(dataset.coco().images()), with_masks));
+  if (static_cast<int>(coco.class_names.size()) != config.num_classes()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(split.coco_annotations, " has ", coco.class_names.size(),
+                     " categories but num_classes is ", config.num_classes()));
+  }
+  if (config.class_names_size() > 0 &&
+      !std::equal(coco.class_names.begin(), coco.class_names.end(), config.class_names().begin())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(split.coco_annotations,
+                     ": the category names (in increasing id order) differ from class_names"));
+  }
+  split.records = std::move(coco.records);
+  split.class_names = std::move(coco.class_names);
+  split.category_ids = std::move(coco.category_ids);
+  return split;
+}
+
+// --coco_root: <root>/annotations/<annotation file name> and <root>/<image directory name>.
+void ReplaceCocoRoot(const std::string& root, proto::CocoFiles& files) {
+  files.set_annotations(absl::StrCat(
+      root, "/annotations/", std::filesystem::path(files.annotations()).filename().string()));
+  files.set_images(absl::StrCat(
+      root, "/", std::filesystem::path(files.images()).lexically_normal().filename().string()));
+}
+
+// Mask of `rle` as a float [H, W] tensor of 0 / 1.
+at::Tensor MaskTensor(const coco::Rle& rle) {
+  coco::BinaryMask mask = coco::DecodeRle(rle);
+  return at::from_blob(mask.pixels.data(),
+                       {static_cast<int64_t>(mask.height), static_cast<int64_t>(mask.width)},
+                       at::kByte)
+      .to(at::kFloat);
+}
+
+// The COCO compressed RLE string of a uint8 [H, W] mask.
+std::string MaskCounts(const at::Tensor& pixels) {
+  const at::Tensor contiguous = pixels.to(at::kCPU, at::kByte).contiguous();
+  coco::BinaryMask mask;
+  mask.height = static_cast<uint32_t>(contiguous.size(0));
+  mask.width = static_cast<uint32_t>(contiguous.size(1));
+  mask.pixels.assign(contiguous.data_ptr<uint8_t>(),
+                     contiguous.data_ptr<uint8_t>() + contiguous.numel());
+  return coco::EncodeRleCounts(coco::EncodeMask(mask));
 }
 
 }  // namespace
@@ -168,9 +247,17 @@ double DetectionLearningRate(const proto::DetectionConfig& c, int64_t iter) {
   return c.base_lr() * factor * std::pow(c.gamma(), static_cast<double>(passed));
 }
 
-absl::StatusOr<DetectionInput> LoadDetectionInput(const VocRecord& record, int channels,
+absl::StatusOr<DetectionInput> LoadDetectionInput(const DetectionRecord& record, int channels,
                                                   int min_size, int max_size, bool flip) {
   MOCHI_ASSIGN_OR_RETURN(DecodedImage decoded, DecodeImageFile(record.image_path, channels));
+  for (const coco::Rle& rle : record.masks) {
+    if (rle.height != static_cast<uint32_t>(decoded.height) ||
+        rle.width != static_cast<uint32_t>(decoded.width)) {
+      return absl::InvalidArgumentError(absl::StrCat(record.image_path, ": a mask of ", rle.height,
+                                                     " x ", rle.width, " on an image of ",
+                                                     decoded.height, " x ", decoded.width));
+    }
+  }
   DetectionInput input;
   MOCHI_RETURN_IF_ERROR(TorchToStatus(record.image_path, [&] {
     at::Tensor image = at::from_blob(decoded.pixels.data(),
@@ -187,6 +274,8 @@ absl::StatusOr<DetectionInput> LoadDetectionInput(const VocRecord& record, int c
     }
     input.scale_x = static_cast<double>(width) / decoded.width;
     input.scale_y = static_cast<double>(height) / decoded.height;
+    input.original_height = decoded.height;
+    input.original_width = decoded.width;
     const int64_t g = static_cast<int64_t>(record.boxes.size());
     std::vector<float> flat;
     for (const std::array<float, 4>& box : record.boxes)
@@ -195,8 +284,17 @@ absl::StatusOr<DetectionInput> LoadDetectionInput(const VocRecord& record, int c
         at::tensor(flat, at::kFloat).view({g, 4}) *
         at::tensor({input.scale_x, input.scale_y, input.scale_x, input.scale_y}, at::kDouble)
             .to(at::kFloat);
+    at::Tensor masks;
+    if (!record.masks.empty()) {
+      std::vector<at::Tensor> planes;
+      for (const coco::Rle& rle : record.masks) planes.push_back(MaskTensor(rle));
+      // detectron2 resizes bitmask annotations with PIL's NEAREST, i.e. nearest-exact.
+      masks =
+          at::_upsample_nearest_exact2d(at::stack(planes).unsqueeze(0), {height, width}).squeeze(0);
+    }
     if (flip) {
       image = image.flip({2});
+      if (masks.defined()) masks = masks.flip({2});
       boxes = at::stack({width - boxes.select(1, 2), boxes.select(1, 1), width - boxes.select(1, 0),
                          boxes.select(1, 3)},
                         1);
@@ -204,25 +302,28 @@ absl::StatusOr<DetectionInput> LoadDetectionInput(const VocRecord& record, int c
     input.image = image.contiguous();
     input.targets.boxes = boxes;
     input.targets.classes = at::tensor(record.classes, at::kLong);
+    if (masks.defined()) input.targets.masks = masks.contiguous();
   }));
   return input;
 }
 
-absl::StatusOr<std::vector<ImageDetections>> DetectRecords(FasterRcnn& model,
-                                                           const std::vector<VocRecord>& records,
-                                                           int channels, int min_size, int max_size,
-                                                           int batch_size) {
+absl::StatusOr<std::vector<ImageDetections>> DetectRecords(
+    FasterRcnn& model, const std::vector<DetectionRecord>& records, int channels, int min_size,
+    int max_size, int batch_size) {
   torch::NoGradGuard no_grad;
   std::vector<ImageDetections> out;
   for (size_t start = 0; start < records.size(); start += batch_size) {
     const size_t end = std::min(records.size(), start + static_cast<size_t>(batch_size));
     std::vector<at::Tensor> images;
-    std::vector<std::pair<double, double>> scales;
+    std::vector<DetectionInput> inputs;
     for (size_t i = start; i < end; ++i) {
+      // Test images are scored by the evaluator's reader, not by their in-memory masks.
+      DetectionRecord record = records[i];
+      record.masks.clear();
       MOCHI_ASSIGN_OR_RETURN(DetectionInput input,
-                             LoadDetectionInput(records[i], channels, min_size, max_size, false));
+                             LoadDetectionInput(record, channels, min_size, max_size, false));
       images.push_back(input.image);
-      scales.emplace_back(input.scale_x, input.scale_y);
+      inputs.push_back(std::move(input));
     }
     MOCHI_ASSIGN_OR_RETURN(std::vector<Detections> detections, model->Detect(images));
     for (size_t i = start; i < end; ++i) {
@@ -230,13 +331,26 @@ absl::StatusOr<std::vector<ImageDetections>> DetectRecords(FasterRcnn& model,
       const at::Tensor boxes = d.boxes.to(at::kCPU, at::kFloat).contiguous();
       const at::Tensor scores = d.scores.to(at::kCPU, at::kFloat).contiguous();
       const at::Tensor classes = d.classes.to(at::kCPU, at::kLong).contiguous();
-      ImageDetections image{records[i].image_id, {}};
-      const auto [sx, sy] = scales[i - start];
+      const DetectionInput& input = inputs[i - start];
+      ImageDetections image{records[i].image_id, {}, input.original_height, input.original_width};
+      const double sx = input.scale_x;
+      const double sy = input.scale_y;
       for (int64_t k = 0; k < boxes.size(0); ++k) {
         const float* b = boxes.data_ptr<float>() + 4 * k;
         image.boxes.push_back({classes.data_ptr<int64_t>()[k], scores.data_ptr<float>()[k],
                                static_cast<float>(b[0] / sx), static_cast<float>(b[1] / sy),
                                static_cast<float>(b[2] / sx), static_cast<float>(b[3] / sy)});
+      }
+      if (d.masks.defined()) {
+        // detector_postprocess: boxes back to the original image, masks pasted there.
+        const at::Tensor original_boxes =
+            boxes / at::tensor({sx, sy, sx, sy}, at::kDouble).to(at::kFloat);
+        MOCHI_ASSIGN_OR_RETURN(at::Tensor pasted,
+                               PasteMasks(d.masks.to(at::kCPU), original_boxes,
+                                          input.original_height, input.original_width));
+        for (int64_t k = 0; k < pasted.size(0); ++k) {
+          image.boxes[k].mask_counts = MaskCounts(pasted[k]);
+        }
       }
       out.push_back(std::move(image));
     }
@@ -244,19 +358,65 @@ absl::StatusOr<std::vector<ImageDetections>> DetectRecords(FasterRcnn& model,
   return out;
 }
 
-absl::Status RunDetection(proto::DetectionConfig config, const DetectionRunOptions& run) {
-  if (!run.voc_root.empty()) {
-    config.mutable_train()->set_voc_root(run.voc_root);
-    config.mutable_test()->set_voc_root(run.voc_root);
+namespace {
+
+// Writes the detections' results files and scores them: VOC AP for a VOC test set, COCO box
+// (and, with masks, mask) AP for a COCO one. Returns the metrics to record.
+absl::StatusOr<nlohmann::ordered_json> WriteAndEvaluate(
+    const proto::DetectionConfig& config, const LoadedSplit& test, bool mask_on,
+    const std::vector<ImageDetections>& detections, const DetectionRunOptions& run) {
+  const std::string results_dir = run.output_dir + "/voc_results";
+  const std::string coco_results = run.output_dir + "/coco_results.json";
+  const bool voc = test.coco_annotations.empty();
+  if (voc) MOCHI_RETURN_IF_ERROR(WriteVocResults(results_dir, "", test.class_names, detections));
+  MOCHI_RETURN_IF_ERROR(WriteCocoResults(coco_results, test.category_ids, detections));
+  nlohmann::ordered_json metrics = nlohmann::ordered_json::object();
+  if (!run.evaluate) {
+    std::printf("detections written to %s (evaluate with //eval:%s)\n",
+                voc ? results_dir.c_str() : coco_results.c_str(), voc ? "voc_eval" : "coco_eval");
+    return metrics;
   }
-  if (run.random_init) {
-    config.mutable_init()->set_random(true);
-  } else if (!run.checkpoint.empty()) {
-    config.mutable_init()->set_checkpoint(run.checkpoint);
+  if (voc) {
+    MOCHI_ASSIGN_OR_RETURN(
+        VocImageSet test_set,
+        ParseVocImageSet(ResolvePath(config.test().voc_root()), config.test().image_sets(0)));
+    voc::VocEvalOptions eval;
+    eval.voc_root = test_set.year_root;
+    eval.split = test_set.split;
+    eval.results_dir = results_dir;
+    eval.class_names = test.class_names;
+    eval.metric = voc::VocMetric::kVoc07ElevenPoint;
+    MOCHI_ASSIGN_OR_RETURN(voc::VocEvalResult result, voc::EvaluateVoc(eval));
+    const nlohmann::ordered_json json = voc::VocEvalResultToJson(result);
+    MOCHI_RETURN_IF_ERROR(WriteFileAtomically(run.output_dir + "/voc_eval.json", json.dump(2)));
+    std::printf("copypaste: AP50,AP,AP75\ncopypaste: %.4f,%.4f,%.4f\n%s\n", result.ap50, result.ap,
+                result.ap75, json.dump().c_str());
+    metrics["AP50"] = result.ap50;
+    metrics["AP"] = result.ap;
+    metrics["AP75"] = result.ap75;
+    return metrics;
   }
-  MOCHI_RETURN_IF_ERROR(Validate(config));
+  // COCO: pycocotools' numbers (fractions) for boxes, and for masks when there are masks.
+  nlohmann::ordered_json json = nlohmann::ordered_json::object();
+  for (const coco::IouType iou_type : {coco::IouType::kBbox, coco::IouType::kSegm}) {
+    if (iou_type == coco::IouType::kSegm && !mask_on) continue;
+    MOCHI_ASSIGN_OR_RETURN(coco::CocoStats stats,
+                           coco::EvaluateCocoFiles(test.coco_annotations, coco_results, iou_type));
+    json[coco::IouTypeName(iou_type)] = coco::CocoStatsToJson(stats);
+    std::printf("%s: AP %.4f  AP50 %.4f  AP75 %.4f\n", coco::IouTypeName(iou_type), stats.ap(),
+                stats.ap50(), stats.ap75());
+  }
+  MOCHI_RETURN_IF_ERROR(WriteFileAtomically(run.output_dir + "/coco_eval.json", json.dump(2)));
+  metrics.update(json);
+  return metrics;
+}
+
+// Both binaries: train, detect on the test split, write and score the results.
+absl::Status TrainAndEvaluate(const proto::DetectionConfig& config, bool mask_on,
+                              const std::string& resolved_config_text,
+                              const DetectionRunOptions& run) {
   if (run.output_dir.empty()) return absl::InvalidArgumentError("output_dir is required");
-  if (run.evaluate && config.test().image_sets_size() != 1) {
+  if (run.evaluate && config.test().has_voc_root() && config.test().image_sets_size() != 1) {
     return absl::InvalidArgumentError("evaluation needs exactly one test image set");
   }
   at::set_num_threads(config.run().num_threads() > 0
@@ -267,37 +427,37 @@ absl::Status RunDetection(proto::DetectionConfig config, const DetectionRunOptio
   std::filesystem::create_directories(run.output_dir, error);
   if (error) return absl::InternalError(absl::StrCat("cannot create ", run.output_dir));
   MOCHI_RETURN_IF_ERROR(
-      WriteFileAtomically(run.output_dir + "/config.pbtxt",
-                          "# proto-message: mochi.proto.DetectionConfig\n" + ToTextProto(config)));
+      WriteFileAtomically(run.output_dir + "/config.pbtxt", resolved_config_text));
 
-  if (config.class_names_size() == 0 && config.num_classes() != 20) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("class_names is empty, which means the 20 PASCAL VOC classes, but num_classes "
-                     "is ",
-                     config.num_classes(), ": list the dataset's class names"));
+  MOCHI_ASSIGN_OR_RETURN(LoadedSplit train, LoadSplit(config, config.train(), mask_on));
+  MOCHI_ASSIGN_OR_RETURN(LoadedSplit test, LoadSplit(config, config.test(), false));
+  if (train.class_names != test.class_names) {
+    return absl::InvalidArgumentError("the train and test splits name different classes");
   }
-  const std::vector<std::string> class_names = DetectionClassNames(config);
-  MOCHI_ASSIGN_OR_RETURN(std::vector<VocRecord> train_records,
-                         LoadSplit(config.train(), class_names));
-  MOCHI_ASSIGN_OR_RETURN(std::vector<VocRecord> test_records,
-                         LoadSplit(config.test(), class_names));
-  if (train_records.empty()) return absl::InvalidArgumentError("the train image sets are empty");
+  // DATALOADER.FILTER_EMPTY_ANNOTATIONS: images without objects do not train.
+  train.records.erase(std::remove_if(train.records.begin(), train.records.end(),
+                                     [](const DetectionRecord& r) { return r.boxes.empty(); }),
+                      train.records.end());
+  if (train.records.empty()) {
+    return absl::InvalidArgumentError("the train split has no image with objects");
+  }
   MOCHI_ASSIGN_OR_RETURN(models::ResNet backbone, BuildDetectionBackbone(config));
-  MOCHI_ASSIGN_OR_RETURN(FasterRcnn model,
-                         MakeFasterRcnn(backbone, BuildFasterRcnnOptions(config)));
+  FasterRcnnOptions options = BuildFasterRcnnOptions(config);
+  options.mask_on = mask_on;
+  MOCHI_ASSIGN_OR_RETURN(FasterRcnn model, MakeFasterRcnn(backbone, options));
   const at::Device device(config.run().device());
   MOCHI_RETURN_IF_ERROR(TorchToStatus("moving the model", [&] { model->to(device); }));
   std::unique_ptr<torch::optim::SGD> optimizer = MakeOptimizer(model, config);
   const int channels = config.backbone().in_channels();
-  std::printf("detect: %zu train / %zu test images, %d classes, backbone %s from %s\n",
-              train_records.size(), test_records.size(), config.num_classes(),
-              DescribeBackbone(config.backbone()).c_str(),
+  std::printf("%s: %zu train / %zu test images, %d classes, backbone %s from %s\n",
+              mask_on ? "segment" : "detect", train.records.size(), test.records.size(),
+              config.num_classes(), DescribeBackbone(config.backbone()).c_str(),
               config.init().has_checkpoint() ? config.init().checkpoint().c_str() : "random init");
 
   // Sampling: a seeded shuffle per pass over the images, one shorter side and flip per image.
   std::mt19937_64 rng(config.run().seed());
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(config.run().seed() + 1);
-  std::vector<size_t> order(train_records.size());
+  std::vector<size_t> order(train.records.size());
   std::iota(order.begin(), order.end(), 0);
   size_t cursor = order.size();
   model->train();
@@ -315,7 +475,7 @@ absl::Status RunDetection(proto::DetectionConfig config, const DetectionRunOptio
         std::shuffle(order.begin(), order.end(), rng);
         cursor = 0;
       }
-      const VocRecord& record = train_records[order[cursor++]];
+      const DetectionRecord& record = train.records[order[cursor++]];
       const int min_size = config.min_size_train(rng() % config.min_size_train_size());
       const bool flip = std::uniform_real_distribution<double>(0, 1)(rng) < config.flip_prob();
       MOCHI_ASSIGN_OR_RETURN(DetectionInput input, LoadDetectionInput(record, channels, min_size,
@@ -346,12 +506,17 @@ absl::Status RunDetection(proto::DetectionConfig config, const DetectionRunOptio
               {"loss_cls", losses.cls.item<double>()},
               {"loss_box_reg", losses.box_reg.item<double>()},
               {"lr", lr}};
+      std::string mask_loss;
+      if (losses.mask.defined()) {
+        last["loss_mask"] = losses.mask.item<double>();
+        mask_loss = absl::StrFormat(" mask %.4f", last["loss_mask"].get<double>());
+      }
       std::printf(
-          "iter %lld/%d  loss %.4f (rpn_cls %.4f rpn_loc %.4f cls %.4f box %.4f)  "
+          "iter %lld/%d  loss %.4f (rpn_cls %.4f rpn_loc %.4f cls %.4f box %.4f%s)  "
           "lr %.5f  %.2f s/iter  eta %.0f s\n",
           static_cast<long long>(iter + 1), config.max_iter(), total,
           last["loss_rpn_cls"].get<double>(), last["loss_rpn_loc"].get<double>(),
-          last["loss_cls"].get<double>(), last["loss_box_reg"].get<double>(), lr,
+          last["loss_cls"].get<double>(), last["loss_box_reg"].get<double>(), mask_loss.c_str(), lr,
           elapsed / (iter + 1), elapsed / (iter + 1) * (config.max_iter() - iter - 1));
       std::fflush(stdout);
     }
@@ -363,43 +528,80 @@ absl::Status RunDetection(proto::DetectionConfig config, const DetectionRunOptio
   const Clock::time_point test_start = Clock::now();
   model->eval();
   MOCHI_ASSIGN_OR_RETURN(std::vector<ImageDetections> detections,
-                         DetectRecords(model, test_records, channels, config.min_size_test(),
+                         DetectRecords(model, test.records, channels, config.min_size_test(),
                                        config.max_size(), config.ims_per_batch()));
   const double test_seconds = Seconds(test_start);
-  const std::string results_dir = run.output_dir + "/voc_results";
-  MOCHI_RETURN_IF_ERROR(WriteVocResults(results_dir, "", class_names, detections));
-  std::vector<int64_t> category_ids(class_names.size());
-  std::iota(category_ids.begin(), category_ids.end(), 1);
-  MOCHI_RETURN_IF_ERROR(
-      WriteCocoResults(run.output_dir + "/coco_results.json", category_ids, detections));
-
+  MOCHI_ASSIGN_OR_RETURN(nlohmann::ordered_json scores,
+                         WriteAndEvaluate(config, test, mask_on, detections, run));
   nlohmann::ordered_json metrics = {{"last_iter", last},
                                     {"train_seconds", train_seconds},
                                     {"test_seconds", test_seconds},
-                                    {"test_images", test_records.size()}};
-  if (run.evaluate) {
-    MOCHI_ASSIGN_OR_RETURN(
-        VocImageSet test_set,
-        ParseVocImageSet(ResolvePath(config.test().voc_root()), config.test().image_sets(0)));
-    voc::VocEvalOptions eval;
-    eval.voc_root = test_set.year_root;
-    eval.split = test_set.split;
-    eval.results_dir = results_dir;
-    eval.class_names = class_names;
-    eval.metric = voc::VocMetric::kVoc07ElevenPoint;
-    MOCHI_ASSIGN_OR_RETURN(voc::VocEvalResult result, voc::EvaluateVoc(eval));
-    const nlohmann::ordered_json json = voc::VocEvalResultToJson(result);
-    MOCHI_RETURN_IF_ERROR(WriteFileAtomically(run.output_dir + "/voc_eval.json", json.dump(2)));
-    std::printf("copypaste: AP50,AP,AP75\ncopypaste: %.4f,%.4f,%.4f\n%s\n", result.ap50, result.ap,
-                result.ap75, json.dump().c_str());
-    metrics["AP50"] = result.ap50;
-    metrics["AP"] = result.ap;
-    metrics["AP75"] = result.ap75;
-  } else {
-    std::printf("detections written to %s (evaluate with //eval:voc_eval)\n", results_dir.c_str());
-  }
+                                    {"test_images", test.records.size()}};
+  metrics.update(scores);
   std::printf("train %.1f s, test %.1f s\n", train_seconds, test_seconds);
   return WriteFileAtomically(run.output_dir + "/metrics.json", metrics.dump(2));
+}
+
+// The run options' dataset and init replacements.
+void ApplyRunOptions(const DetectionRunOptions& run, proto::DetectionConfig& config) {
+  for (proto::DetectionDataset* split : {config.mutable_train(), config.mutable_test()}) {
+    if (!run.voc_root.empty() && split->has_voc_root()) split->set_voc_root(run.voc_root);
+    if (!run.coco_root.empty() && split->has_coco()) {
+      ReplaceCocoRoot(run.coco_root, *split->mutable_coco());
+    }
+  }
+  if (run.random_init) {
+    config.mutable_init()->set_random(true);
+  } else if (!run.checkpoint.empty()) {
+    config.mutable_init()->set_checkpoint(run.checkpoint);
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<DetectionRunOptions> MakeDetectionRunOptions(
+    const std::string& checkpoint, bool random_init, const std::string& voc_root,
+    const std::string& coco_root, const std::string& output_dir, bool evaluate) {
+  if (random_init && !checkpoint.empty()) {
+    return absl::InvalidArgumentError("--checkpoint and --random_init are exclusive");
+  }
+  if (output_dir.empty()) return absl::InvalidArgumentError("--output_dir is required");
+  const auto resolve = [](const std::string& path) {
+    return path.empty() ? path : ResolvePath(path);
+  };
+  DetectionRunOptions run;
+  run.output_dir = resolve(output_dir);
+  run.checkpoint = resolve(checkpoint);
+  run.random_init = random_init;
+  run.voc_root = resolve(voc_root);
+  run.coco_root = resolve(coco_root);
+  run.evaluate = evaluate;
+  return run;
+}
+
+absl::Status RunDetection(proto::DetectionConfig config, const DetectionRunOptions& run) {
+  ApplyRunOptions(run, config);
+  MOCHI_RETURN_IF_ERROR(Validate(config));
+  return TrainAndEvaluate(config, /*mask_on=*/false,
+                          "# proto-message: mochi.proto.DetectionConfig\n" + ToTextProto(config),
+                          run);
+}
+
+absl::Status RunSegmentation(proto::SegmentationConfig config, const DetectionRunOptions& run) {
+  // `detection.run` is ignored: the segmentation run's metadata applies.
+  *config.mutable_detection()->mutable_run() = config.run();
+  ApplyRunOptions(run, *config.mutable_detection());
+  MOCHI_RETURN_IF_ERROR(Validate(config));
+  // The C4 mask head doubles res5's output, which halves the 14x14 pooler: 14x14 masks.
+  const int64_t side = 2 * ((FasterRcnnOptions().pooler_resolution + 1) / 2);
+  if (config.mask_resolution() != side) {
+    return absl::InvalidArgumentError(absl::StrCat("mask_resolution is ", config.mask_resolution(),
+                                                   " but the C4 mask head predicts ", side, "x",
+                                                   side, " masks"));
+  }
+  return TrainAndEvaluate(config.detection(), /*mask_on=*/true,
+                          "# proto-message: mochi.proto.SegmentationConfig\n" + ToTextProto(config),
+                          run);
 }
 
 }  // namespace mochi::eval::detection

@@ -1,14 +1,17 @@
-// //eval:detect: fine-tunes Faster R-CNN C4 on a VOC-format dataset from a pretrained (or
-// random) backbone, then detects on the test split, writes VOC results files and a COCO results
-// JSON, and evaluates VOC AP50 / AP / AP75 (detectron2's tools/train_net.py for
-// pascal_voc_R_50_C4_24k, on one process).
+// //eval:detect and //eval:segment (detectron2's tools/train_net.py on one process):
+//   RunDetection fine-tunes Faster R-CNN C4 from a pretrained (or random) backbone on a VOC- or
+//   COCO-format dataset (pascal_voc_R_50_C4_24k), detects on the test split and scores it: VOC
+//   AP50 / AP / AP75 for VOC, COCO box AP for COCO.
+//   RunSegmentation does the same with Mask R-CNN C4 on a COCO-format dataset
+//   (coco_R_50_C4_1x) and scores boxes and masks with //eval/coco.
 //
 // Run directory <output_dir>:
-//   config.pbtxt         the resolved DetectionConfig (after flag overrides)
-//   model_final.pt       the fine-tuned detector
-//   voc_results/<class>.txt, coco_results.json   test-split detections
-//   voc_eval.json        {"metric", "AP", "AP50", "AP75", "per_class_AP50", ...}
-//   metrics.json         losses of the last iteration, wall times
+//   config.pbtxt         the resolved DetectionConfig / SegmentationConfig (after overrides)
+//   model_final.pt       the fine-tuned model
+//   coco_results.json    test-split detections (with "segmentation" RLEs for Mask R-CNN)
+//   voc_results/<class>.txt, voc_eval.json   VOC test sets: {"AP", "AP50", "AP75", ...} (percent)
+//   coco_eval.json       COCO test sets: {"bbox": {"AP", ...}, "segm": {...}} (fractions)
+//   metrics.json         losses of the last iteration, wall times, the scores above
 //
 // Example:
 //   DetectionRunOptions run;
@@ -21,7 +24,9 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "mochi/proto/detection.pb.h"
+#include "mochi/proto/segmentation.pb.h"
 
 namespace mochi::eval::detection {
 
@@ -33,14 +38,28 @@ struct DetectionRunOptions {
   bool random_init = false;
   // Non-empty: replaces the voc_root of the train and test datasets.
   std::string voc_root;
-  // Evaluate the test detections with //eval/voc (needs a single test image set).
+  // Non-empty: COCO datasets read <coco_root>/annotations/<their annotations file name> and
+  // <coco_root>/<their image directory name> (make_scenes' coco/ and COCO 2017 both fit).
+  std::string coco_root;
+  // Evaluate the test detections (VOC: needs a single test image set).
   bool evaluate = true;
 };
+
+// The binaries' flags as run options, paths resolved as a `bazel run` user means them
+// (ResolvePath). InvalidArgument when both a checkpoint and random_init are given, or no
+// output_dir.
+absl::StatusOr<DetectionRunOptions> MakeDetectionRunOptions(
+    const std::string& checkpoint, bool random_init, const std::string& voc_root,
+    const std::string& coco_root, const std::string& output_dir, bool evaluate);
 
 // Validates the (overridden) config, trains, detects and evaluates. InvalidArgument for a bad
 // config, FailedPrecondition for a checkpoint that does not fit the backbone, NotFound for
 // missing data, Internal when the loss stops being finite.
 absl::Status RunDetection(proto::DetectionConfig config, const DetectionRunOptions& options);
+
+// As RunDetection, with the mask head; the datasets must be COCO-format (masks). InvalidArgument
+// also for a mask_resolution the C4 head cannot produce (it predicts 14 x 14).
+absl::Status RunSegmentation(proto::SegmentationConfig config, const DetectionRunOptions& options);
 
 }  // namespace mochi::eval::detection
 

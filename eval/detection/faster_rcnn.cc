@@ -6,6 +6,7 @@
 
 #include "ATen/ATen.h"
 #include "absl/strings/str_cat.h"
+#include "eval/detection/mask_ops.h"
 #include "eval/detection/nms.h"
 #include "eval/detection/roi_align.h"
 #include "mochi/port/status_macros.h"
@@ -39,7 +40,8 @@ absl::Status ValidateOptions(const FasterRcnnOptions& o, int64_t in_channels) {
       {"rpn_post_nms_topk_test", o.rpn_post_nms_topk_test},
       {"roi_batch_size_per_image", o.roi_batch_size_per_image},
       {"pooler_resolution", o.pooler_resolution},
-      {"detections_per_image", o.detections_per_image}};
+      {"detections_per_image", o.detections_per_image},
+      {"mask_head_conv_dim", o.mask_head_conv_dim}};
   for (const auto& [name, value] : counts) {
     if (value <= 0) {
       return absl::InvalidArgumentError(
@@ -132,6 +134,7 @@ absl::StatusOr<RoiTargets> AssignRoiTargets(const at::Tensor& proposals, const a
   RoiTargets out;
   out.proposals = candidates.index_select(0, index);
   out.classes = classes.index_select(0, index);
+  out.matched = matches.index_select(0, index);
   out.deltas = at::zeros({index.size(0), 4}, candidates.options());
   const int64_t num_positive = sampled.positive.size(0);
   if (num_positive > 0) {
@@ -169,6 +172,15 @@ FasterRcnnImpl::FasterRcnnImpl(models::ResNet backbone, const FasterRcnnOptions&
   }
   cls_score_ = register_module("cls_score", torch::nn::Linear(c5, options_.num_classes + 1));
   bbox_pred_ = register_module("bbox_pred", torch::nn::Linear(c5, 4 * options_.num_classes));
+  if (options_.mask_on) {
+    const int64_t dim = options_.mask_head_conv_dim;
+    mask_deconv_ = register_module(
+        "mask_deconv",
+        torch::nn::ConvTranspose2d(torch::nn::ConvTranspose2dOptions(c5, dim, 2).stride(2)));
+    mask_predictor_ =
+        register_module("mask_predictor",
+                        torch::nn::Conv2d(torch::nn::Conv2dOptions(dim, options_.num_classes, 1)));
+  }
   pixel_mean_ = register_buffer(
       "pixel_mean", at::tensor(options_.pixel_mean, at::kDouble).to(at::kFloat).view({-1, 1, 1}));
   pixel_std_ = register_buffer(
@@ -185,6 +197,13 @@ FasterRcnnImpl::FasterRcnnImpl(models::ResNet backbone, const FasterRcnnOptions&
   torch::nn::init::normal_(bbox_pred_->weight, 0, 0.001);
   torch::nn::init::zeros_(cls_score_->bias);
   torch::nn::init::zeros_(bbox_pred_->bias);
+  if (options_.mask_on) {
+    // c2_msra_fill for the deconvolution, N(0, 0.001) for the predictor.
+    torch::nn::init::kaiming_normal_(mask_deconv_->weight, 0, torch::kFanOut, torch::kReLU);
+    torch::nn::init::zeros_(mask_deconv_->bias);
+    torch::nn::init::normal_(mask_predictor_->weight, 0, 0.001);
+    torch::nn::init::zeros_(mask_predictor_->bias);
+  }
   if (options_.frozen_bn) {
     for (const auto& module : modules(/*include_self=*/false)) {
       if (auto* bn = module->as<torch::nn::BatchNorm2d>()) {
@@ -270,8 +289,8 @@ std::vector<at::Tensor> FasterRcnnImpl::SelectProposals(const RpnOutput& rpn, co
   return proposals;
 }
 
-at::Tensor FasterRcnnImpl::BoxHeadFeatures(const at::Tensor& features,
-                                           const std::vector<at::Tensor>& boxes) {
+at::Tensor FasterRcnnImpl::RegionFeatures(const at::Tensor& features,
+                                          const std::vector<at::Tensor>& boxes) {
   std::vector<at::Tensor> rois;
   for (size_t i = 0; i < boxes.size(); ++i) {
     rois.push_back(at::cat(
@@ -285,7 +304,11 @@ at::Tensor FasterRcnnImpl::BoxHeadFeatures(const at::Tensor& features,
   at::Tensor x = OrThrow(RoiAlign(features, at::cat(rois, 0), pooler));  // [R, C4, 14, 14]
   x = backbone_->forward_res5(x);                                        // [R, C5, 7, 7]
   if (!extra_norm_.is_empty()) x = extra_norm_(x);
-  return x.mean({2, 3});  // [R, C5]
+  return x;
+}
+
+at::Tensor FasterRcnnImpl::MaskLogits(const at::Tensor& region_features) {
+  return mask_predictor_(at::relu(mask_deconv_(region_features)));
 }
 
 absl::StatusOr<RcnnLosses> FasterRcnnImpl::Losses(const std::vector<at::Tensor>& images,
@@ -332,6 +355,7 @@ absl::StatusOr<RcnnLosses> FasterRcnnImpl::Losses(const std::vector<at::Tensor>&
     std::vector<at::Tensor> sampled;
     std::vector<at::Tensor> classes;
     std::vector<at::Tensor> roi_deltas;
+    std::vector<at::Tensor> matched;
     for (int64_t i = 0; i < n; ++i) {
       RoiTargets t =
           OrThrow(AssignRoiTargets(proposals[i], gt_boxes[i], targets[i].classes.to(device),
@@ -339,8 +363,10 @@ absl::StatusOr<RcnnLosses> FasterRcnnImpl::Losses(const std::vector<at::Tensor>&
       sampled.push_back(t.proposals);
       classes.push_back(t.classes);
       roi_deltas.push_back(t.deltas);
+      matched.push_back(t.matched);
     }
-    const at::Tensor x = BoxHeadFeatures(rpn.features, sampled);
+    const at::Tensor regions = RegionFeatures(rpn.features, sampled);  // [R, C5, 7, 7]
+    const at::Tensor x = regions.mean({2, 3});
     const at::Tensor scores = cls_score_(x);  // [R, K + 1]
     const at::Tensor deltas = bbox_pred_(x);  // [R, 4K]
     const at::Tensor gt_class = at::cat(classes);
@@ -351,8 +377,42 @@ absl::StatusOr<RcnnLosses> FasterRcnnImpl::Losses(const std::vector<at::Tensor>&
         deltas.view({r, options_.num_classes, 4}).index({fg, gt_class.index_select(0, fg)});
     losses.box_reg =
         L1Sum(fg_deltas, at::cat(roi_deltas).index_select(0, fg)) / std::max<int64_t>(r, 1);
+    if (options_.mask_on) losses.mask = MaskLoss(regions, sampled, classes, matched, targets);
   }));
   return losses;
+}
+
+at::Tensor FasterRcnnImpl::MaskLoss(const at::Tensor& regions,
+                                    const std::vector<at::Tensor>& sampled,
+                                    const std::vector<at::Tensor>& classes,
+                                    const std::vector<at::Tensor>& matched,
+                                    const std::vector<ImageTargets>& targets) {
+  // detectron2 select_foreground_proposals: only foreground regions train the mask head, and
+  // they reuse the box head's res5 features.
+  std::vector<at::Tensor> fg_rows;
+  std::vector<at::Tensor> fg_classes;
+  std::vector<at::Tensor> gt_masks;
+  int64_t offset = 0;
+  const int64_t side = 2 * regions.size(2);
+  for (size_t i = 0; i < sampled.size(); ++i) {
+    const at::Tensor fg = (classes[i] < options_.num_classes).nonzero().squeeze(1);
+    const at::Tensor& masks = targets[i].masks;
+    TORCH_CHECK(masks.defined() && masks.dim() == 3 && masks.size(0) == targets[i].boxes.size(0),
+                "FasterRcnn: mask_on needs ImageTargets.masks [G, H, W] for image ", i);
+    fg_rows.push_back(fg + offset);
+    fg_classes.push_back(classes[i].index_select(0, fg));
+    gt_masks.push_back(
+        OrThrow(CropAndResizeMasks(masks.to(regions.device()), matched[i].index_select(0, fg),
+                                   sampled[i].index_select(0, fg), side)));
+    offset += sampled[i].size(0);
+  }
+  const at::Tensor rows = at::cat(fg_rows);
+  const at::Tensor logits = MaskLogits(regions.index_select(0, rows));  // [F, K, M, M]
+  if (rows.size(0) == 0) return logits.sum() * 0;  // keeps the graph, as detectron2
+  const at::Tensor own_class =
+      logits.index({at::arange(rows.size(0), rows.options()), at::cat(fg_classes)});  // [F, M, M]
+  return at::binary_cross_entropy_with_logits(own_class, at::cat(gt_masks), {}, {},
+                                              at::Reduction::Mean);
 }
 
 absl::StatusOr<std::vector<Detections>> FasterRcnnImpl::Detect(
@@ -363,7 +423,7 @@ absl::StatusOr<std::vector<Detections>> FasterRcnnImpl::Detect(
     const RpnOutput rpn = RunRpn(batch.images);
     const std::vector<at::Tensor> proposals = SelectProposals(
         rpn, batch, options_.rpn_pre_nms_topk_test, options_.rpn_post_nms_topk_test);
-    const at::Tensor x = BoxHeadFeatures(rpn.features, proposals);
+    const at::Tensor x = RegionFeatures(rpn.features, proposals).mean({2, 3});
     const at::Tensor probs = at::softmax(cls_score_(x), 1);
     const at::Tensor deltas = bbox_pred_(x);
     const int64_t k = options_.num_classes;
@@ -387,6 +447,27 @@ absl::StatusOr<std::vector<Detections>> FasterRcnnImpl::Detect(
               .slice(0, 0, options_.detections_per_image);
       out.push_back({kept_boxes.index_select(0, keep), kept_scores.index_select(0, keep),
                      cls.index_select(0, keep)});
+    }
+    if (!options_.mask_on) return;
+    std::vector<at::Tensor> detected;
+    std::vector<at::Tensor> detected_classes;
+    for (const Detections& d : out) {
+      detected.push_back(d.boxes);
+      detected_classes.push_back(d.classes);
+    }
+    const at::Tensor cls = at::cat(detected_classes);
+    if (cls.size(0) == 0) {
+      const int64_t side = 2 * ((options_.pooler_resolution + 1) / 2);  // res5 halves the pooler
+      for (Detections& d : out) d.masks = at::zeros({0, side, side}, rpn.features.options());
+      return;
+    }
+    const at::Tensor logits = MaskLogits(RegionFeatures(rpn.features, detected));  // [D, K, M, M]
+    const at::Tensor probabilities =
+        at::sigmoid(logits.index({at::arange(cls.size(0), cls.options()), cls}));
+    int64_t offset = 0;
+    for (Detections& d : out) {
+      d.masks = probabilities.slice(0, offset, offset + d.boxes.size(0));
+      offset += d.boxes.size(0);
     }
   }));
   return out;

@@ -1,18 +1,26 @@
 // Faster R-CNN with a C4 backbone (Ren et al. 2015; the R50-C4 model of detectron2's
-// GeneralizedRCNN + RPN + Res5ROIHeads, which MoCo and MoCHi fine-tune on PASCAL VOC).
+// GeneralizedRCNN + RPN + Res5ROIHeads, which MoCo and MoCHi fine-tune on PASCAL VOC), and with
+// mask_on its Mask R-CNN extension (He et al. 2017; detectron2's coco_R_50_C4_1x, which they
+// fine-tune on COCO).
 //
 //   images -> normalise, pad -> ResNet stem + res2..res4 (stride 16, or 4 with the small-input
 //   stem) -> RPN: 3x3 conv + ReLU, 1x1 objectness (A) and deltas (4A) per res4 cell
 //   -> proposals: top-k objectness, decode, clip, NMS, top-k
 //   -> RoIAlign 14x14 (ROIAlignV2) on res4 -> res5 (stride 2) [-> extra BN] -> mean pool
 //   -> cls_score (K + 1 logits, background last) and bbox_pred (4K class-specific deltas).
+//   mask_on: the res5 [-> extra norm] map of a region (7x7) -> 2x2 stride-2 deconvolution + ReLU
+//   -> 1x1 conv to K class-specific 14x14 mask logits (MaskRCNNConvUpsampleHead, NUM_CONV 0).
 //
 // Losses as detectron2 (SMOOTH_L1_BETA 0, i.e. L1): RPN objectness BCE over sampled anchors and
 // L1 over the positive ones, both summed and divided by rpn_batch_size_per_image x images; box
 // head cross-entropy (mean) and L1 over the foreground regions' class deltas, summed and divided
 // by the number of sampled regions. Ground-truth boxes are added to the proposals while training.
+// Mask loss (mask_on): mean binary cross-entropy of the ground-truth class's mask logits of the
+// foreground regions against their ground-truth masks cut to the region and resampled to 14x14
+// (mask_ops.h CropAndResizeMasks); the regions share the box head's res5 features.
 // Inference: softmax, class-specific boxes clipped to the image, score > threshold, NMS per class,
-// the best detections_per_image.
+// the best detections_per_image. mask_on: the detected boxes go through res5 and the mask head
+// again, and the detected class's mask logits become probabilities (sigmoid).
 //
 // Norm: with frozen_bn every BatchNorm of the backbone (and the extra norm) stays in eval mode
 // and its affine parameters get no gradient (detectron2 FrozenBN); otherwise BN uses batch
@@ -72,6 +80,9 @@ struct FasterRcnnOptions {
   // Norm.
   bool frozen_bn = false;
   bool roi_head_extra_norm = true;  // MoCo's Res5ROIHeadsExtraNorm
+  // Mask head (MODEL.MASK_ON, MODEL.ROI_MASK_HEAD.CONV_DIM).
+  bool mask_on = false;
+  int64_t mask_head_conv_dim = 256;
   // Per input channel, in the images' 0-255 scale (MODEL.PIXEL_MEAN / PIXEL_STD).
   std::vector<double> pixel_mean = {103.530, 116.280, 123.675};
   std::vector<double> pixel_std = {1, 1, 1};
@@ -81,12 +92,14 @@ struct FasterRcnnOptions {
 struct ImageTargets {
   at::Tensor boxes;    // float [G, 4] XYXY
   at::Tensor classes;  // int64 [G], in [0, K)
+  at::Tensor masks;    // float [G, H, W] of 0 / 1 over the input image; needed with mask_on
 };
 
 struct Detections {
   at::Tensor boxes;    // float [D, 4] XYXY in input pixels, clipped to the image
   at::Tensor scores;   // float [D], decreasing
   at::Tensor classes;  // int64 [D], in [0, K)
+  at::Tensor masks;    // mask_on: float [D, M, M] probabilities of the detected class, box frame
 };
 
 struct RcnnLosses {
@@ -94,7 +107,11 @@ struct RcnnLosses {
   at::Tensor rpn_loc;
   at::Tensor cls;
   at::Tensor box_reg;
-  at::Tensor Total() const { return rpn_cls + rpn_loc + cls + box_reg; }
+  at::Tensor mask;  // mask_on only (undefined otherwise)
+  at::Tensor Total() const {
+    const at::Tensor boxes = rpn_cls + rpn_loc + cls + box_reg;
+    return mask.defined() ? boxes + mask : boxes;
+  }
 };
 
 // RPN training targets of one image (detectron2 RPN.label_and_sample_anchors).
@@ -114,6 +131,7 @@ struct RoiTargets {
   at::Tensor proposals;  // float [S, 4]: the sampled proposals (positives first)
   at::Tensor classes;    // int64 [S]: matched class, or K (background) for negatives
   at::Tensor deltas;     // float [S, 4]: deltas to the matched ground truth (weights 10, 10, 5, 5)
+  at::Tensor matched;    // int64 [S]: index of the matched ground truth (foreground rows)
 };
 
 // AssignRoiTargets: appends gt_boxes to `proposals`, matches with Matcher({iou}, {0, 1}) and
@@ -162,8 +180,16 @@ class FasterRcnnImpl : public torch::nn::Module {
   // Per image, detached proposals [P, 4].
   std::vector<at::Tensor> SelectProposals(const RpnOutput& rpn, const Batch& batch,
                                           int64_t pre_nms_topk, int64_t post_nms_topk) const;
-  // Pooled box-head features [R, C5] of `boxes` per image.
-  at::Tensor BoxHeadFeatures(const at::Tensor& features, const std::vector<at::Tensor>& boxes);
+  // Box-head features of `boxes` per image: RoIAlign on res4, res5 [, extra norm]:
+  // [R, C5, 7, 7] (mean-pooled for the box predictors, as is for the mask head).
+  at::Tensor RegionFeatures(const at::Tensor& features, const std::vector<at::Tensor>& boxes);
+  // Mask head: [R, C5, 7, 7] -> class-specific mask logits [R, K, 14, 14].
+  at::Tensor MaskLogits(const at::Tensor& region_features);
+  // The mask loss over the foreground rows (class < K) of the sampled regions of each image.
+  at::Tensor MaskLoss(const at::Tensor& regions, const std::vector<at::Tensor>& sampled,
+                      const std::vector<at::Tensor>& classes,
+                      const std::vector<at::Tensor>& matched,
+                      const std::vector<ImageTargets>& targets);
 
   FasterRcnnOptions options_;
   AnchorGenerator anchor_generator_;
@@ -176,6 +202,8 @@ class FasterRcnnImpl : public torch::nn::Module {
   torch::nn::BatchNorm2d extra_norm_{nullptr};
   torch::nn::Linear cls_score_{nullptr};
   torch::nn::Linear bbox_pred_{nullptr};
+  torch::nn::ConvTranspose2d mask_deconv_{nullptr};
+  torch::nn::Conv2d mask_predictor_{nullptr};
   at::Tensor pixel_mean_;  // buffer [C, 1, 1]
   at::Tensor pixel_std_;   // buffer [C, 1, 1]
 };

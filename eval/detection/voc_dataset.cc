@@ -55,10 +55,10 @@ absl::StatusOr<VocImageSet> ParseVocImageSet(const std::string& voc_root,
   return out;
 }
 
-absl::StatusOr<std::vector<VocRecord>> LoadVocRecords(const std::string& voc_root,
-                                                      const std::vector<std::string>& image_sets,
-                                                      const std::vector<std::string>& class_names) {
-  std::vector<VocRecord> records;
+absl::StatusOr<std::vector<DetectionRecord>> LoadVocRecords(
+    const std::string& voc_root, const std::vector<std::string>& image_sets,
+    const std::vector<std::string>& class_names) {
+  std::vector<DetectionRecord> records;
   for (const std::string& image_set : image_sets) {
     MOCHI_ASSIGN_OR_RETURN(VocImageSet set, ParseVocImageSet(voc_root, image_set));
     const std::string list = absl::StrCat(set.year_root, "/ImageSets/Main/", set.split, ".txt");
@@ -68,7 +68,7 @@ absl::StatusOr<std::vector<VocRecord>> LoadVocRecords(const std::string& voc_roo
       if (id.empty()) continue;
       const std::string xml = absl::StrCat(set.year_root, "/Annotations/", id, ".xml");
       MOCHI_ASSIGN_OR_RETURN(voc::VocAnnotation annotation, voc::LoadVocAnnotation(xml));
-      VocRecord record;
+      DetectionRecord record;
       record.image_id = id;
       record.image_path = absl::StrCat(set.year_root, "/JPEGImages/", id, ".jpg");
       for (const voc::VocObject& object : annotation.objects) {

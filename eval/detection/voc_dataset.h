@@ -11,7 +11,7 @@
 // so "FMS2007_test" reads the scene generator's <voc_root>/FMS2007/ImageSets/Main/test.txt.
 //
 // Example:
-//   MOCHI_ASSIGN_OR_RETURN(std::vector<VocRecord> records,
+//   MOCHI_ASSIGN_OR_RETURN(std::vector<DetectionRecord> records,
 //                          LoadVocRecords("/tmp/scenes/VOCdevkit", {"FMS2007_trainval"}, names));
 //   MOCHI_ASSIGN_OR_RETURN(DecodedImage image, DecodeImageFile(records[0].image_path, 1));
 #ifndef EVAL_DETECTION_VOC_DATASET_H_
@@ -24,6 +24,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "eval/detection/detection_record.h"
 
 namespace mochi::eval::detection {
 
@@ -41,20 +42,12 @@ struct VocImageSet {
 absl::StatusOr<VocImageSet> ParseVocImageSet(const std::string& voc_root,
                                              absl::string_view image_set);
 
-struct VocRecord {
-  std::string image_id;
-  std::string image_path;
-  std::vector<std::array<float, 4>> boxes;  // XYXY, continuous pixels (xmin - 1, ymin - 1, ...)
-  std::vector<int64_t> classes;             // index into the class names
-  std::vector<bool> difficult;
-};
-
 // Records of every image of every image set, in list order. NotFound for a missing list or
 // annotation; InvalidArgument for an object whose class is not in `class_names` or whose box is
 // empty.
-absl::StatusOr<std::vector<VocRecord>> LoadVocRecords(const std::string& voc_root,
-                                                      const std::vector<std::string>& image_sets,
-                                                      const std::vector<std::string>& class_names);
+absl::StatusOr<std::vector<DetectionRecord>> LoadVocRecords(
+    const std::string& voc_root, const std::vector<std::string>& image_sets,
+    const std::vector<std::string>& class_names);
 
 // Decoded pixels, height x width x channels bytes, row-major (HWC).
 struct DecodedImage {

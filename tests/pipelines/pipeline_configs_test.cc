@@ -1,5 +1,6 @@
-// Every pretraining and linear evaluation the table pipelines define must be a valid config, so
-// a typo in pipelines/tables.bzl fails here in seconds rather than hours into a pipeline.
+// Every pretraining, linear evaluation and segmentation transfer the table pipelines define must
+// be a valid config, so a typo in pipelines/tables.bzl fails here in seconds rather than hours
+// into a pipeline.
 #include <set>
 #include <string>
 
@@ -21,6 +22,10 @@ nlohmann::json PipelineRuns() {
   return nlohmann::json::parse(text.ok() ? *text : "[]");
 }
 
+int SeedOf(const std::string& run_name) {
+  return std::stoi(run_name.substr(run_name.rfind("__s") + 3));
+}
+
 TEST(PipelineConfigsTest, EveryRunIsAValidConfigWithItsSeed) {
   const nlohmann::json runs = PipelineRuns();
   ASSERT_GT(runs.size(), 20u);
@@ -28,10 +33,11 @@ TEST(PipelineConfigsTest, EveryRunIsAValidConfigWithItsSeed) {
   for (const nlohmann::json& run : runs) {
     const std::string name = run["name"];
     names.insert(name);
+    if (!run.contains("config")) continue;  // a random-init row: no pretraining
     absl::StatusOr<proto::PretrainConfig> config =
         LoadConfig<proto::PretrainConfig>(run["config"], run["override"]);
     ASSERT_THAT(config, IsOk()) << name;
-    EXPECT_EQ(config->run().seed(), std::stoi(name.substr(name.rfind("__s") + 3))) << name;
+    EXPECT_EQ(config->run().seed(), SeedOf(name)) << name;
     EXPECT_THAT(LoadConfig<proto::LinearEvalConfig>(run["lincls"]), IsOk()) << name;
   }
   // Shared rows (the MoCo-v2 baseline) appear in several tables under one run name.
@@ -39,10 +45,38 @@ TEST(PipelineConfigsTest, EveryRunIsAValidConfigWithItsSeed) {
   EXPECT_TRUE(names.count("ci__mocov2__s0"));
 }
 
+TEST(PipelineConfigsTest, EveryTransferIsAValidConfigWithItsSeed) {
+  std::set<std::string> segmented;
+  std::set<std::string> detected;
+  for (const nlohmann::json& run : PipelineRuns()) {
+    const std::string name = run["name"];
+    if (run.contains("segm_config")) {
+      segmented.insert(name);
+      absl::StatusOr<proto::SegmentationConfig> config =
+          LoadConfig<proto::SegmentationConfig>(run["segm_config"], run["segm_override"]);
+      ASSERT_THAT(config, IsOk()) << name;
+      EXPECT_EQ(config->run().seed(), SeedOf(name)) << name;
+    }
+    if (run.contains("voc_config")) {
+      detected.insert(name);
+      absl::StatusOr<proto::DetectionConfig> config =
+          LoadConfig<proto::DetectionConfig>(run["voc_config"], run["voc_override"]);
+      ASSERT_THAT(config, IsOk()) << name;
+      EXPECT_EQ(config->run().seed(), SeedOf(name)) << name;
+    }
+  }
+  // Table 3: random init, MoCo-v2 and MoCHi, two seeds each; table 2: both methods at 3 lengths.
+  EXPECT_EQ(segmented.size(), 6u);
+  EXPECT_TRUE(segmented.count("default__random_init__s1"));
+  EXPECT_TRUE(segmented.count("default__mochi_256_512_0__s1"));
+  EXPECT_EQ(detected.size(), 12u);
+  EXPECT_TRUE(detected.count("default__mocov2_e8__s0"));
+}
+
 TEST(PipelineConfigsTest, DefaultProfileRowsDifferOnlyByTheirMixingOrAblation) {
   for (const nlohmann::json& run : PipelineRuns()) {
     const std::string name = run["name"];
-    if (name.rfind("default__", 0) != 0) continue;
+    if (name.rfind("default__", 0) != 0 || !run.contains("config")) continue;
     absl::StatusOr<proto::PretrainConfig> config =
         LoadConfig<proto::PretrainConfig>(run["config"], run["override"]);
     ASSERT_THAT(config, IsOk()) << name;

@@ -10,6 +10,7 @@
 
 #include "ATen/ATen.h"
 #include "absl/strings/str_cat.h"
+#include "eval/coco/mask.h"
 #include "eval/detection/detection_builders.h"
 #include "eval/detection/detection_results.h"
 #include "eval/detection/voc_dataset.h"
@@ -99,11 +100,11 @@ TEST(VocDatasetTest, ParsesImageSetNames) {
 
 TEST(VocDatasetTest, ReadsBoxesAsDetectron2AndDecodesGray) {
   const std::string root = WriteTinyVoc();
-  absl::StatusOr<std::vector<VocRecord>> records =
+  absl::StatusOr<std::vector<DetectionRecord>> records =
       LoadVocRecords(root, {"FMS2007_test"}, kSceneClasses);
   MOCHI_ASSERT_OK(records);
   ASSERT_EQ(records->size(), 1u);
-  const VocRecord& r = (*records)[0];
+  const DetectionRecord& r = (*records)[0];
   EXPECT_EQ(r.image_id, "000007");
   ASSERT_EQ(r.boxes.size(), 2u);
   EXPECT_THAT(r.boxes[0], ElementsAre(4, 2, 24, 12));  // xmin - 1, ymin - 1, xmax, ymax
@@ -128,7 +129,7 @@ TEST(VocDatasetTest, ReadsBoxesAsDetectron2AndDecodesGray) {
 
 TEST(DetectionInputTest, ResizesTheShorterSideAndFlipsBoxes) {
   const std::string root = WriteTinyVoc();
-  absl::StatusOr<std::vector<VocRecord>> records =
+  absl::StatusOr<std::vector<DetectionRecord>> records =
       LoadVocRecords(root, {"FMS2007_test"}, kSceneClasses);
   MOCHI_ASSERT_OK(records);
   absl::StatusOr<DetectionInput> input =
@@ -146,6 +147,56 @@ TEST(DetectionInputTest, ResizesTheShorterSideAndFlipsBoxes) {
   EXPECT_THAT(Values(capped->targets.boxes[0]),
               Pointwise(DoubleNear(1e-4),
                         std::vector<double>{50 - 30, 2 * 38 / 30.0, 50 - 5, 12 * 38 / 30.0}));
+}
+
+TEST(DetectionInputTest, ResizesMasksNearestExactAndFlipsThem) {
+  const std::string root = WriteTinyVoc();
+  absl::StatusOr<std::vector<DetectionRecord>> records =
+      LoadVocRecords(root, {"FMS2007_test"}, kSceneClasses);
+  MOCHI_ASSERT_OK(records);
+  DetectionRecord record = (*records)[0];
+  record.boxes.resize(1);
+  record.classes.resize(1);
+  record.difficult.resize(1);
+  // The bag's box as a mask: x 4..23, y 2..11 on the 40x30 image.
+  coco::BinaryMask mask{30, 40, std::vector<uint8_t>(40 * 30, 0)};
+  for (int y = 2; y < 12; ++y) {
+    for (int x = 4; x < 24; ++x) mask.pixels[y * 40 + x] = 1;
+  }
+  record.masks = {coco::EncodeMask(mask)};
+  // Halved (min_size 15): output pixel j samples input pixel 2j + 1, so columns 2..11 and rows
+  // 1..5 are set; flipped, columns 8..17.
+  absl::StatusOr<DetectionInput> input = LoadDetectionInput(record, 1, 15, 1000, false);
+  MOCHI_ASSERT_OK(input);
+  EXPECT_EQ(input->original_height, 30);
+  EXPECT_EQ(input->original_width, 40);
+  ASSERT_THAT(input->targets.masks.sizes(), ElementsAre(1, 15, 20));
+  at::Tensor expected = at::zeros({15, 20});
+  expected.slice(0, 1, 6).slice(1, 2, 12).fill_(1);
+  EXPECT_TRUE(at::equal(input->targets.masks[0], expected));
+  absl::StatusOr<DetectionInput> flipped = LoadDetectionInput(record, 1, 15, 1000, true);
+  MOCHI_ASSERT_OK(flipped);
+  EXPECT_TRUE(at::equal(flipped->targets.masks[0], expected.flip({1})));
+  // A mask of another size than its image is an error, not a silent misalignment.
+  mask.height = 20;
+  mask.pixels.resize(40 * 20);
+  record.masks = {coco::EncodeMask(mask)};
+  EXPECT_THAT(LoadDetectionInput(record, 1, 15, 1000, false),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("a mask of 20 x 40")));
+}
+
+TEST(DetectionRunOptionsTest, RefusesContradictoryFlags) {
+  EXPECT_THAT(MakeDetectionRunOptions("runs/a", true, "", "", "/tmp/out", true),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("exclusive")));
+  EXPECT_THAT(MakeDetectionRunOptions("", true, "", "", "", true),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--output_dir")));
+  absl::StatusOr<DetectionRunOptions> run =
+      MakeDetectionRunOptions("/runs/a", false, "", "/data/coco", "/tmp/out", false);
+  MOCHI_ASSERT_OK(run);
+  EXPECT_EQ(run->checkpoint, "/runs/a");
+  EXPECT_EQ(run->coco_root, "/data/coco");
+  EXPECT_TRUE(run->voc_root.empty());
+  EXPECT_FALSE(run->evaluate);
 }
 
 TEST(DetectionConfigTest, ValidateChecksTheFasterRcnnFields) {
@@ -324,6 +375,82 @@ TEST(RunDetectionTest, TrainsDetectsAndEvaluatesOnTinyScenes) {
   config.clear_class_names();
   EXPECT_THAT(RunDetection(config, run),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("class_names")));
+}
+
+// The default segmentation config, checked into configs/.
+proto::SegmentationConfig FmsSegmentationConfig(const std::string& override_text = "") {
+  absl::StatusOr<proto::SegmentationConfig> config = LoadConfig<proto::SegmentationConfig>(
+      "configs/segmentation/fms_coco_r18_c4.pbtxt", override_text);
+  EXPECT_THAT(config, IsOk());
+  return config.ok() ? *config : proto::SegmentationConfig();
+}
+
+TEST(RunSegmentationTest, TrainsAndScoresBoxesAndMasksOnTinyCocoScenes) {
+  const std::string scenes = TempDir("coco_scenes");
+  data::scenes::MakeScenesOptions make;
+  make.output_dir = scenes;
+  make.voc = false;
+  make.num_train = 8;
+  make.num_val = 4;
+  make.canvas = 96;
+  make.item_limit = 200;
+  MOCHI_ASSERT_OK(data::scenes::MakeScenes(make));
+
+  DetectionRunOptions run;
+  run.output_dir = TempDir("seg_run");
+  run.coco_root = scenes + "/coco";
+  run.random_init = true;
+  proto::SegmentationConfig config = FmsSegmentationConfig("detection { backbone { width: 4 } }");
+  proto::DetectionConfig& detection = *config.mutable_detection();
+  detection.set_max_iter(4);
+  detection.clear_steps();
+  detection.add_steps(3);
+  detection.set_warmup_iters(2);
+  detection.set_ims_per_batch(2);
+  detection.set_log_every_iters(2);
+  MOCHI_ASSERT_OK(RunSegmentation(config, run));
+  absl::StatusOr<std::string> text = ReadFileToString(run.output_dir + "/coco_eval.json");
+  MOCHI_ASSERT_OK(text);
+  const nlohmann::json scores = nlohmann::json::parse(*text);
+  for (const char* iou_type : {"bbox", "segm"}) {
+    ASSERT_TRUE(scores.contains(iou_type)) << iou_type;
+    EXPECT_GE(scores[iou_type]["AP"].get<double>(), -1) << iou_type;
+    EXPECT_LE(scores[iou_type]["AP"].get<double>(), 1) << iou_type;
+  }
+  text = ReadFileToString(run.output_dir + "/coco_results.json");
+  MOCHI_ASSERT_OK(text);
+  const nlohmann::json results = nlohmann::json::parse(*text);
+  ASSERT_GT(results.size(), 0u);  // a random detector still outputs boxes above 0.05
+  EXPECT_THAT(results[0]["segmentation"]["size"].get<std::vector<int>>(), ElementsAre(96, 96));
+  EXPECT_TRUE(results[0]["segmentation"]["counts"].is_string());
+  text = ReadFileToString(run.output_dir + "/config.pbtxt");
+  MOCHI_ASSERT_OK(text);
+  EXPECT_THAT(*text, HasSubstr("mochi.proto.SegmentationConfig"));
+  EXPECT_THAT(*text, HasSubstr(scenes + "/coco/annotations/instances_val.json"));
+
+  // Faster R-CNN alone on the same COCO data scores boxes only.
+  DetectionRunOptions box_run = run;
+  box_run.output_dir = TempDir("coco_det_run");
+  MOCHI_ASSERT_OK(RunDetection(detection, box_run));
+  text = ReadFileToString(box_run.output_dir + "/coco_eval.json");
+  MOCHI_ASSERT_OK(text);
+  EXPECT_TRUE(nlohmann::json::parse(*text).contains("bbox"));
+  EXPECT_FALSE(nlohmann::json::parse(*text).contains("segm"));
+
+  // Masks cannot come from VOC, and the C4 head only predicts 14 x 14 masks.
+  proto::SegmentationConfig voc = config;
+  voc.mutable_detection()->mutable_train()->set_voc_root("/tmp/VOCdevkit");
+  voc.mutable_detection()->mutable_train()->add_image_sets("2007_trainval");
+  EXPECT_THAT(RunSegmentation(voc, run),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("COCO-format")));
+  config.set_mask_resolution(28);
+  EXPECT_THAT(RunSegmentation(config, run),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("mask_resolution")));
+  // A config whose class count differs from the annotations' categories.
+  config.set_mask_resolution(14);
+  config.mutable_detection()->set_num_classes(3);
+  EXPECT_THAT(RunSegmentation(config, run),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("10 categories")));
 }
 
 }  // namespace
