@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <functional>
@@ -32,10 +33,13 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "mochi/config/validate.h"
 #include "mochi/engine/builders.h"
+#include "mochi/port/paths.h"
+#include "mochi/port/text_proto.h"
 #include "torch/autograd.h"
 #include "torch/optim/sgd.h"
 
@@ -51,6 +55,9 @@ ABSL_FLAG(bool, pieces, true, "Time the mixing's pieces in isolation.");
 ABSL_FLAG(bool, backbone_study, false,
           "Also sweep the backbone-only step over memory format and threads.");
 ABSL_FLAG(std::string, study_threads, "1,2", "Thread counts for --backbone_study.");
+ABSL_FLAG(std::string, json_dir, "",
+          "If set, also write <dir>/k<K>_<variant>.json per variant (for //pipelines:"
+          "figure_overhead): medians, paired ratios, img/s.");
 
 namespace {
 
@@ -121,10 +128,10 @@ absl::StatusOr<BackboneStep> MakeBackboneStep(const mochi::proto::PretrainConfig
       if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
     }
   }
-  b.sgd = std::make_unique<torch::optim::SGD>(
-      b.net->parameters(), torch::optim::SGDOptions(config.optimizer().base_lr())
-                               .momentum(config.optimizer().momentum())
-                               .weight_decay(config.optimizer().weight_decay()));
+  b.sgd = std::make_unique<torch::optim::SGD>(b.net->parameters(),
+                                              torch::optim::SGDOptions(config.optimizer().base_lr())
+                                                  .momentum(config.optimizer().momentum())
+                                                  .weight_decay(config.optimizer().weight_decay()));
   b.input = channels_last ? input.contiguous(at::MemoryFormat::ChannelsLast) : input;
   b.target = at::randint(128, {input.size(0)}, at::kLong);
   return b;
@@ -149,10 +156,12 @@ void TimePieces(int64_t batch, int64_t dim, int64_t k,
   auto row = [&](const std::string& what, double ms) {
     std::printf("    %-58s %8.3f ms  %5.1f%%\n", what.c_str(), ms, 100.0 * ms / moco_step_ms);
   };
-  row("q @ queue^T (MoCo-v2 already pays this), fwd", MedianMs([&] {
-        torch::NoGradGuard g;
-        (void)at::matmul(q0, queue.t());
-      }, reps));
+  row("q @ queue^T (MoCo-v2 already pays this), fwd", MedianMs(
+                                                          [&] {
+                                                            torch::NoGradGuard g;
+                                                            (void)at::matmul(q0, queue.t());
+                                                          },
+                                                          reps));
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(1);
   for (const auto& [name, options] : mixings) {
     // The fast form reads q.n_i, q.n_j, q.n_j' with three gathers on the [B, K] logits; each
@@ -165,59 +174,93 @@ void TimePieces(int64_t batch, int64_t dim, int64_t k,
       const at::Tensor i3 = at::randint(k, {batch, sq}, at::kLong);
       const at::Tensor all = at::cat({i1, i2, i3}, 1);
       const at::Tensor sim_leaf = sim_detached.clone().set_requires_grad(true);
-      row(absl::StrCat("3 gathers on [B,K] ", name, ", fwd+bwd"), MedianMs([&] {
-            (sim_leaf.gather(1, i1).sum() + sim_leaf.gather(1, i2).sum() +
-             sim_leaf.gather(1, i3).sum()).backward();
-            sim_leaf.mutable_grad().reset();
-          }, reps));
-      row(absl::StrCat("1 gather of cat(indices) ", name, ", fwd+bwd"), MedianMs([&] {
-            sim_leaf.gather(1, all).sum().backward();
-            sim_leaf.mutable_grad().reset();
-          }, reps));
+      row(absl::StrCat("3 gathers on [B,K] ", name, ", fwd+bwd"),
+          MedianMs(
+              [&] {
+                (sim_leaf.gather(1, i1).sum() + sim_leaf.gather(1, i2).sum() +
+                 sim_leaf.gather(1, i3).sum())
+                    .backward();
+                sim_leaf.mutable_grad().reset();
+              },
+              reps));
+      row(absl::StrCat("1 gather of cat(indices) ", name, ", fwd+bwd"),
+          MedianMs(
+              [&] {
+                sim_leaf.gather(1, all).sum().backward();
+                sim_leaf.mutable_grad().reset();
+              },
+              reps));
     }
     const int64_t n = options.num_hardest;
-    row(absl::StrCat("topk N=", n, " sorted  [", batch, ",", k, "]"), MedianMs([&] {
-          (void)at::topk(sim_detached, n, 1, true, true);
-        }, reps));
-    row(absl::StrCat("topk N=", n, " unsorted"), MedianMs([&] {
-          (void)at::topk(sim_detached, n, 1, true, false);
-        }, reps));
-    row(absl::StrCat("DrawMixing ", name, " (topk + random draws)"), MedianMs([&] {
-          (void)mochi::ssl::DrawMixing(sim_detached, options, gen);
-        }, reps));
+    row(absl::StrCat("topk N=", n, " sorted  [", batch, ",", k, "]"),
+        MedianMs([&] { (void)at::topk(sim_detached, n, 1, true, true); }, reps));
+    row(absl::StrCat("topk N=", n, " unsorted"),
+        MedianMs([&] { (void)at::topk(sim_detached, n, 1, true, false); }, reps));
+    row(absl::StrCat("DrawMixing ", name, " (topk + random draws)"),
+        MedianMs([&] { (void)mochi::ssl::DrawMixing(sim_detached, options, gen); }, reps));
     const mochi::ssl::MixingDraws draws = mochi::ssl::DrawMixing(sim_detached, options, gen);
     // Forward only (under no_grad the autograd bookkeeping is skipped, as in a pure cost view).
-    row(absl::StrCat("SyntheticLogits fast ", name, ", fwd"), MedianMs([&] {
-          const at::Tensor sim = at::matmul(q_leaf, queue.t());
-          (void)mochi::ssl::SyntheticLogits(q_leaf, queue, sim, draws, temperature, options);
-        }, reps) - MedianMs([&] { (void)at::matmul(q_leaf, queue.t()); }, reps));
-    row(absl::StrCat("vector form ", name, ", fwd"), MedianMs([&] {
-          (void)mochi::ssl::SyntheticLogitsFromVectors(
-              q_leaf, mochi::ssl::BuildSyntheticNegatives(q_leaf, queue, draws, options),
-              temperature);
-        }, reps));
+    row(absl::StrCat("SyntheticLogits fast ", name, ", fwd"),
+        MedianMs(
+            [&] {
+              const at::Tensor sim = at::matmul(q_leaf, queue.t());
+              (void)mochi::ssl::SyntheticLogits(q_leaf, queue, sim, draws, temperature, options);
+            },
+            reps) -
+            MedianMs([&] { (void)at::matmul(q_leaf, queue.t()); }, reps));
+    row(absl::StrCat("vector form ", name, ", fwd"),
+        MedianMs(
+            [&] {
+              (void)mochi::ssl::SyntheticLogitsFromVectors(
+                  q_leaf, mochi::ssl::BuildSyntheticNegatives(q_leaf, queue, draws, options),
+                  temperature);
+            },
+            reps));
     // Forward + backward of the synthetic logits alone (sum as a stand-in loss; the matmul that
     // MoCo-v2 also pays is subtracted).
-    const double matmul_fb = MedianMs([&] {
-      at::matmul(q_leaf, queue.t()).sum().backward();
-      q_leaf.mutable_grad().reset();
-    }, reps);
-    row(absl::StrCat("SyntheticLogits fast ", name, ", fwd+bwd"), MedianMs([&] {
-          const at::Tensor sim = at::matmul(q_leaf, queue.t());
-          (mochi::ssl::SyntheticLogits(q_leaf, queue, sim, draws, temperature, options).sum() +
-           sim.sum())
-              .backward();
+    const double matmul_fb = MedianMs(
+        [&] {
+          at::matmul(q_leaf, queue.t()).sum().backward();
           q_leaf.mutable_grad().reset();
-        }, reps) - matmul_fb);
-    row(absl::StrCat("vector form ", name, ", fwd+bwd"), MedianMs([&] {
-          mochi::ssl::SyntheticLogitsFromVectors(
-              q_leaf, mochi::ssl::BuildSyntheticNegatives(q_leaf, queue, draws, options),
-              temperature)
-              .sum()
-              .backward();
-          q_leaf.mutable_grad().reset();
-        }, reps));
+        },
+        reps);
+    row(absl::StrCat("SyntheticLogits fast ", name, ", fwd+bwd"),
+        MedianMs(
+            [&] {
+              const at::Tensor sim = at::matmul(q_leaf, queue.t());
+              (mochi::ssl::SyntheticLogits(q_leaf, queue, sim, draws, temperature, options).sum() +
+               sim.sum())
+                  .backward();
+              q_leaf.mutable_grad().reset();
+            },
+            reps) -
+            matmul_fb);
+    row(absl::StrCat("vector form ", name, ", fwd+bwd"),
+        MedianMs(
+            [&] {
+              mochi::ssl::SyntheticLogitsFromVectors(
+                  q_leaf, mochi::ssl::BuildSyntheticNegatives(q_leaf, queue, draws, options),
+                  temperature)
+                  .sum()
+                  .backward();
+              q_leaf.mutable_grad().reset();
+            },
+            reps));
   }
+}
+
+// "MoCHi(256,512,0)" -> "mochi_256_512_0", "MoCo-v2" -> "mocov2", the backbone row -> "backbone".
+std::string VariantSlug(const std::string& name) {
+  if (name.rfind("backbone", 0) == 0) return "backbone";
+  std::string slug;
+  for (char c : name) {
+    if (std::isalnum(static_cast<unsigned char>(c))) {
+      slug += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    } else if (c == '(' || c == ',') {
+      slug += '_';
+    }
+  }
+  return slug;
 }
 
 std::vector<int64_t> ParseInts(const std::string& text) {
@@ -241,17 +284,20 @@ int main(int argc, char** argv) {
   const int steps = absl::GetFlag(FLAGS_steps);
 
   std::vector<Mixing> mixings;
-  for (absl::string_view spec : absl::StrSplit(absl::GetFlag(FLAGS_mixings), ',', absl::SkipEmpty())) {
+  for (absl::string_view spec :
+       absl::StrSplit(absl::GetFlag(FLAGS_mixings), ',', absl::SkipEmpty())) {
     const std::vector<int64_t> v = ParseInts(std::string(absl::StrReplaceAll(spec, {{":", ","}})));
-    if (v.size() != 3) return Fail(absl::InvalidArgumentError(absl::StrCat("bad --mixings entry ", spec)));
+    if (v.size() != 3)
+      return Fail(absl::InvalidArgumentError(absl::StrCat("bad --mixings entry ", spec)));
     mixings.push_back({absl::StrCat("MoCHi(", v[0], ",", v[1], ",", v[2], ")"),
                        absl::StrCat("mixing { num_hardest: ", v[0], " num_mixed_pairs: ", v[1],
                                     " num_query_mixed: ", v[2], " }")});
   }
 
-  std::printf("config %s, intra-op threads %d (at::get_num_threads %d), warm-up %d, %d measured "
-              "rounds, variants interleaved in rotating order\n",
-              absl::GetFlag(FLAGS_config).c_str(), threads, at::get_num_threads(), warmup, steps);
+  std::printf(
+      "config %s, intra-op threads %d (at::get_num_threads %d), warm-up %d, %d measured "
+      "rounds, variants interleaved in rotating order\n",
+      absl::GetFlag(FLAGS_config).c_str(), threads, at::get_num_threads(), warmup, steps);
 
   for (const int64_t k : ParseInts(absl::GetFlag(FLAGS_queue_sizes))) {
     auto base = mochi::LoadConfig<mochi::proto::PretrainConfig>(
@@ -276,7 +322,8 @@ int main(int argc, char** argv) {
     auto backbone = MakeBackboneStep(*base, im_q, /*channels_last=*/false);
     if (!backbone.ok()) return Fail(backbone.status());
     auto backbone_ptr = std::make_shared<BackboneStep>(std::move(*backbone));
-    variants.push_back({"backbone fwd+bwd+SGD (1 view)", [backbone_ptr] { backbone_ptr->Run(); }, {}});
+    variants.push_back(
+        {"backbone fwd+bwd+SGD (1 view)", [backbone_ptr] { backbone_ptr->Run(); }, {}});
 
     std::vector<std::pair<std::string, mochi::ssl::MixingOptions>> piece_mixings;
     for (int v = -1; v < static_cast<int>(mixings.size()); ++v) {
@@ -290,10 +337,9 @@ int main(int argc, char** argv) {
       std::shared_ptr<mochi::ssl::MixingOptions> mixing = mochi::BuildMixingOptions(config->moco());
       if (mixing) piece_mixings.push_back({mixings[v].name, *mixing});
       auto sgd = std::make_shared<torch::optim::SGD>(
-          (*moco)->encoder_q->parameters(),
-          torch::optim::SGDOptions(config->optimizer().base_lr())
-              .momentum(config->optimizer().momentum())
-              .weight_decay(config->optimizer().weight_decay()));
+          (*moco)->encoder_q->parameters(), torch::optim::SGDOptions(config->optimizer().base_lr())
+                                                .momentum(config->optimizer().momentum())
+                                                .weight_decay(config->optimizer().weight_decay()));
       auto gen = std::make_shared<at::Generator>(at::make_generator<at::CPUGeneratorImpl>(v + 7));
       mochi::ssl::Moco model = *moco;
       variants.push_back({v < 0 ? std::string("MoCo-v2") : mixings[v].name,
@@ -321,7 +367,8 @@ int main(int argc, char** argv) {
     std::printf("\nK = %lld, batch %lld, view %lldx%lldx%lld, head %d, tau %.2f\n",
                 static_cast<long long>(k), static_cast<long long>(batch),
                 static_cast<long long>(channels), static_cast<long long>(size),
-                static_cast<long long>(size), base->head().output_dim(), base->moco().temperature());
+                static_cast<long long>(size), base->head().output_dim(),
+                base->moco().temperature());
     std::printf("  %-30s %10s %10s %12s %14s %12s\n", "variant", "step ms", "min ms", "/ MoCo-v2",
                 "/ backbone", "img/s");
     for (const Variant& variant : variants) {
@@ -331,12 +378,35 @@ int main(int argc, char** argv) {
                   ms / backbone_ms, 1e3 * batch / ms);
     }
     // Paired per-round ratios (same round, adjacent in time) are more robust than ratio of medians.
-    for (size_t j = 2; j < nv; ++j) {
+    std::vector<double> paired_ratio(nv, 1.0);
+    for (size_t j = 0; j < nv; ++j) {
       std::vector<double> r;
-      for (size_t i = 0; i < variants[j].ms.size(); ++i) r.push_back(variants[j].ms[i] / variants[1].ms[i]);
+      for (size_t i = 0; i < variants[j].ms.size(); ++i)
+        r.push_back(variants[j].ms[i] / variants[1].ms[i]);
+      paired_ratio[j] = Median(r);
+      if (j < 2) continue;
       std::printf("  median per-round ratio %s / MoCo-v2: %.3f  (min %.3f, max %.3f)\n",
                   variants[j].name.c_str(), Median(r), *std::min_element(r.begin(), r.end()),
                   *std::max_element(r.begin(), r.end()));
+    }
+    if (const std::string dir = absl::GetFlag(FLAGS_json_dir); !dir.empty()) {
+      for (size_t j = 0; j < nv; ++j) {
+        const Variant& variant = variants[j];
+        const double ms = Median(variant.ms);
+        const std::string path =
+            absl::StrCat(mochi::ResolvePath(dir), "/k", k, "_", VariantSlug(variant.name), ".json");
+        const std::string json = absl::StrFormat(
+            "{\"variant\": \"%s\", \"queue_size\": %d, \"batch\": %d, \"threads\": %d, "
+            "\"rounds\": %d, \"step_ms_median\": %.3f, \"step_ms_min\": %.3f, "
+            "\"ratio_to_mocov2_paired_median\": %.4f, \"ratio_to_backbone\": %.4f, "
+            "\"images_per_second\": %.1f}\n",
+            variant.name, k, batch, threads, steps, ms,
+            *std::min_element(variant.ms.begin(), variant.ms.end()), paired_ratio[j],
+            ms / backbone_ms, 1e3 * batch / ms);
+        if (absl::Status status = mochi::WriteFileAtomically(path, json); !status.ok()) {
+          return Fail(status);
+        }
+      }
     }
     if (absl::GetFlag(FLAGS_pieces)) {
       TimePieces(batch, base->head().output_dim(), k, piece_mixings, base->moco().temperature(),
@@ -348,9 +418,9 @@ int main(int argc, char** argv) {
     auto config = mochi::LoadConfig<mochi::proto::PretrainConfig>(config_path);
     if (!config.ok()) return Fail(config.status());
     const int64_t batch = config->batch_size();
-    const at::Tensor input = at::randn({batch, config->backbone().in_channels(),
-                                        config->augmentation().crop_size(),
-                                        config->augmentation().crop_size()});
+    const at::Tensor input =
+        at::randn({batch, config->backbone().in_channels(), config->augmentation().crop_size(),
+                   config->augmentation().crop_size()});
     std::printf("\nbackbone study: fwd+bwd+SGD, batch %lld, interleaved, median of %d\n",
                 static_cast<long long>(batch), steps);
     struct Case {
@@ -365,7 +435,10 @@ int main(int argc, char** argv) {
         auto b = MakeBackboneStep(*config, input, cl);
         if (!b.ok()) return Fail(b.status());
         cases.push_back({absl::StrCat(cl ? "channels_last" : "contiguous", ", threads ", t),
-                         static_cast<int>(t), std::make_shared<BackboneStep>(std::move(*b)), {}, {}});
+                         static_cast<int>(t),
+                         std::make_shared<BackboneStep>(std::move(*b)),
+                         {},
+                         {}});
       }
     }
     for (int round = 0; round < warmup + steps; ++round) {

@@ -213,17 +213,12 @@ def pipeline_table(name, table, lincls_configs):
     """
     wants_linear = any([c["file"] == "lincls" for c in table["columns"]])
     transfers = [k for k in TRANSFERS if any([c["file"] == k for c in table["columns"]])]
+    reported = []
     for profile in PROFILES:
         rows = _profile_rows(table, profile)
         if not rows or [k for k in transfers if profile not in table["transfers"][k]]:
-            # Say so when asked, rather than silently running another profile.
-            native.sh_binary(
-                name = "%s_%s" % (name, profile),
-                srcs = ["no_profile.sh"],
-                args = [name, profile],
-                tags = ["manual"],
-            )
             continue
+        reported.append(profile)
         files = {}
         spec_rows = []
         for row in rows:
@@ -281,6 +276,23 @@ def pipeline_table(name, table, lincls_configs):
             files = files,
             tags = ["manual"],
         )
+    _runner_and_alias(name, reported)
+
+def _no_profile(name, profile):
+    # Runner of a profile a table has no setup for: says so instead of running another profile.
+    native.sh_binary(
+        name = "%s_%s" % (name, profile),
+        srcs = ["no_profile.sh"],
+        args = [name, profile],
+        tags = ["manual"],
+    )
+
+def _runner_and_alias(name, profiles):
+    """`<name>_<profile>` runners installing `<name>_<profile>_report`, and the `<name>` alias."""
+    for profile in PROFILES:
+        if profile not in profiles:
+            _no_profile(name, profile)
+            continue
         native.sh_binary(
             name = "%s_%s" % (name, profile),
             srcs = ["install_report.sh"],
@@ -297,6 +309,59 @@ def pipeline_table(name, table, lincls_configs):
         }),
         tags = ["manual"],
     )
+
+def overhead_table(name, table):
+    """The overhead figure: one //bench:mixing_benchmark action per profile (variants interleaved
+    in rotating order, so the paired ratios see the same machine state), one report row per
+    variant.
+
+    Args:
+      name: the target, e.g. "figure_overhead".
+      table: {"title", "columns", "rows": [{"id", "label", "baseline"}], "notes",
+        "benchmark": {profile: {"config", "queue_size", "mixings", "steps"}}}; a row id is the
+        benchmark's variant slug (mocov2, mochi_256_512_0, backbone).
+    """
+    for profile, setup in table["benchmark"].items():
+        k = setup["queue_size"]
+        outs = ["%s_%s_bench/k%d_%s.json" % (name, profile, k, row["id"]) for row in table["rows"]]
+        native.genrule(
+            name = "%s_%s_bench" % (name, profile),
+            srcs = [setup["config"]],
+            outs = outs,
+            tools = ["//bench:mixing_benchmark"],
+            cmd = ("flock %s $(execpath //bench:mixing_benchmark) --config=$(location %s) " % (LOCK, setup["config"]) +
+                   "--queue_sizes=%d --mixings=%s --steps=%d --pieces=false " % (k, setup["mixings"], setup["steps"]) +
+                   "--json_dir=$(RULEDIR)/%s_%s_bench > $(RULEDIR)/%s_%s_bench.log" % (name, profile, name, profile)),
+            message = "Timing MoCo-v2 and MoCHi steps (%s profile)" % profile,
+            tags = _gpu_tags(profile),
+        )
+        files = {}
+        for row, out in zip(table["rows"], outs):
+            files[":" + out] = "%s|0|bench" % row["id"]
+        spec = {
+            "table": name,
+            "title": table["title"],
+            "profile": profile,
+            "notes": table.get("notes", {}).get(profile, ""),
+            "rows": [{
+                "id": row["id"],
+                "label": row["label"],
+                "baseline": row.get("baseline", False),
+                "config": setup["config"].replace("//configs:", "configs/"),
+                "overrides": "",
+                "runs": [{"seed": 0, "files": {"bench": ""}}],
+            } for row in table["rows"]],
+            "columns": table["columns"],
+            "published": {},
+            "figures": [],
+        }
+        table_report(
+            name = "%s_%s_report" % (name, profile),
+            spec = json.encode(spec),
+            files = files,
+            tags = ["manual"],
+        )
+    _runner_and_alias(name, table["benchmark"].keys())
 
 def _json_file_impl(ctx):
     out = ctx.actions.declare_file(ctx.label.name + ".json")

@@ -247,6 +247,30 @@ TABLES = {
     },
 }
 
+# The overhead figure: median step time of MoCo-v2 and MoCHi on the same model and batch, from
+# //bench:mixing_benchmark (variants interleaved; paired per-round ratios). Memory is not measured.
+OVERHEAD = {
+    "title": "Overhead: time per training step, MoCo-v2 vs MoCHi (N, s, s')",
+    "rows": [
+        {"id": "mocov2", "label": "MoCo-v2", "baseline": True},
+        {"id": "mochi_256_512_0", "label": "MoCHi (256, 512, 0)"},
+        {"id": "mochi_1024_512_256", "label": "MoCHi (1024, 512, 256)"},
+        {"id": "backbone", "label": "backbone forward + backward + SGD alone (1 view)"},
+    ],
+    "columns": [
+        {"id": "step_ms", "label": "step (ms, median)", "file": "bench", "key": "step_ms_median", "scale": 1.0, "digits": 1},
+        {"id": "ratio_mocov2", "label": "/ MoCo-v2 (paired median)", "file": "bench", "key": "ratio_to_mocov2_paired_median", "scale": 1.0, "digits": 3},
+        {"id": "ratio_backbone", "label": "/ backbone alone", "file": "bench", "key": "ratio_to_backbone", "scale": 1.0, "digits": 3},
+        {"id": "images_per_second", "label": "img/s", "file": "bench", "key": "images_per_second", "scale": 1.0, "digits": 0},
+    ],
+    "benchmark": {
+        "default": {"config": DEFAULT_CONFIG, "queue_size": 4096, "mixings": "256:512:0,1024:512:256", "steps": 20},
+    },
+    "notes": {
+        "default": "//bench:mixing_benchmark on configs/pretrain/mocov2_fmnist.pbtxt's model and batch (256), K = 4096, 2 threads, 2 warm-up + 20 measured rounds with the variants interleaved; one run (the seed column is the run). Memory is not measured. Timings depend on the machine and on anything else running: run it alone.",
+    },
+}
+
 # Figures: reports without table columns, from the training statistics of table-1 runs.
 FIGURE_TABLES = {
     name: {

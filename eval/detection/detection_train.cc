@@ -152,8 +152,9 @@ absl::StatusOr<LoadedSplit> LoadSplit(const proto::DetectionConfig& config,
 void ReplaceCocoRoot(const std::string& root, proto::CocoFiles& files) {
   files.set_annotations(absl::StrCat(
       root, "/annotations/", std::filesystem::path(files.annotations()).filename().string()));
-  files.set_images(absl::StrCat(
-      root, "/", std::filesystem::path(files.images()).lexically_normal().filename().string()));
+  std::string images = files.images();
+  while (images.size() > 1 && images.back() == '/') images.pop_back();  // "coco/train/"
+  files.set_images(absl::StrCat(root, "/", std::filesystem::path(images).filename().string()));
 }
 
 // Mask of `rle` as a float [H, W] tensor of 0 / 1.
