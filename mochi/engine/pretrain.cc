@@ -298,8 +298,11 @@ absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunO
   const int64_t epochs = config.epochs();
   const int64_t steps_per_epoch = loader->batches_per_epoch();
   const int64_t total_steps = epochs * steps_per_epoch;
-  const absl::Time start = absl::Now();
-  const int64_t start_step = position.global_step;
+  // Throughput for the progress line: a moving average over log intervals, so the ETA follows
+  // the machine's current speed (a long run's average lags behind load changes by hours).
+  absl::Time last_log = absl::Now();
+  int64_t last_log_step = position.global_step;
+  double recent_per_step = -1;
   // Every process holds the same weights, optimizer state and queue; the chief writes them.
   auto save = [&]() {
     absl::Status status = is_chief ? SaveCheckpoint(checkpoint_path, *moco, optimizer, position,
@@ -357,8 +360,13 @@ absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunO
       ++position.global_step;
       if (is_chief && (position.global_step % config.log_every_steps() == 0 ||
                        position.step_in_epoch == steps_per_epoch)) {
-        const double elapsed = absl::ToDoubleSeconds(absl::Now() - start);
-        const double per_step = elapsed / std::max<int64_t>(1, position.global_step - start_step);
+        const absl::Time now = absl::Now();
+        const double interval = absl::ToDoubleSeconds(now - last_log) /
+                                std::max<int64_t>(1, position.global_step - last_log_step);
+        recent_per_step = recent_per_step < 0 ? interval : 0.7 * recent_per_step + 0.3 * interval;
+        last_log = now;
+        last_log_step = position.global_step;
+        const double per_step = recent_per_step;
         std::fprintf(stderr,
                      "epoch %lld/%lld step %lld/%lld  loss %.4f  lr %.4g  %.0f img/s  ETA %s\n",
                      static_cast<long long>(epoch + 1), static_cast<long long>(epochs),
