@@ -428,7 +428,9 @@ TEST(RunSegmentationTest, TrainsAndScoresBoxesAndMasksOnTinyCocoScenes) {
   EXPECT_THAT(*text, HasSubstr("mochi.proto.SegmentationConfig"));
   EXPECT_THAT(*text, HasSubstr(scenes + "/coco/annotations/instances_val.json"));
 
-  // Faster R-CNN alone on the same COCO data scores boxes only.
+  // Faster R-CNN alone on the same COCO data scores boxes only (a DetectionConfig carries its own
+  // run metadata, which a SegmentationConfig's detection leaves out).
+  *detection.mutable_run() = config.run();
   DetectionRunOptions box_run = run;
   box_run.output_dir = TempDir("coco_det_run");
   MOCHI_ASSERT_OK(RunDetection(detection, box_run));
