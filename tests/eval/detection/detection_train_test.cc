@@ -332,16 +332,32 @@ TEST(DetectionBackboneTest, RejectsACheckpointOfAnotherArchitecture) {
   EXPECT_THAT(BuildDetectionBackbone(config), StatusIs(absl::StatusCode::kNotFound));
 }
 
-TEST(RunDetectionTest, TrainsDetectsAndEvaluatesOnTinyScenes) {
-  const std::string scenes = TempDir("scenes");
+// A few small scenes written to `dir` (both tasks unless switched off by the caller).
+data::scenes::MakeScenesOptions TinyScenes(const std::string& dir) {
   data::scenes::MakeScenesOptions make;
-  make.output_dir = scenes;
-  make.coco = false;
+  make.output_dir = dir;
   make.num_train = 8;
-  make.num_val = 2;
+  make.num_val = 4;
   make.num_test = 4;
   make.canvas = 96;
   make.item_limit = 200;
+  return make;
+}
+
+// Four iterations of two images: enough to run every stage, not to learn.
+void UseTinySchedule(proto::DetectionConfig& config) {
+  config.set_max_iter(4);
+  config.clear_steps();
+  config.add_steps(3);
+  config.set_warmup_iters(2);
+  config.set_ims_per_batch(2);
+  config.set_log_every_iters(2);
+}
+
+TEST(RunDetectionTest, TrainsDetectsAndEvaluatesOnTinyScenes) {
+  const std::string scenes = TempDir("scenes");
+  data::scenes::MakeScenesOptions make = TinyScenes(scenes);
+  make.coco = false;
   absl::StatusOr<std::vector<data::scenes::TaskSummary>> made = data::scenes::MakeScenes(make);
   MOCHI_ASSERT_OK(made);
 
@@ -350,12 +366,7 @@ TEST(RunDetectionTest, TrainsDetectsAndEvaluatesOnTinyScenes) {
   run.voc_root = scenes + "/VOCdevkit";
   run.random_init = true;
   proto::DetectionConfig config = FmsConfig("backbone { width: 4 }");
-  config.set_max_iter(4);
-  config.clear_steps();
-  config.add_steps(3);
-  config.set_warmup_iters(2);
-  config.set_ims_per_batch(2);
-  config.set_log_every_iters(2);
+  UseTinySchedule(config);
   MOCHI_ASSERT_OK(RunDetection(config, run));
   for (const char* file : {"/config.pbtxt", "/model_final.pt", "/coco_results.json",
                            "/voc_eval.json", "/metrics.json", "/voc_results/bag.txt"}) {
@@ -387,13 +398,8 @@ proto::SegmentationConfig FmsSegmentationConfig(const std::string& override_text
 
 TEST(RunSegmentationTest, TrainsAndScoresBoxesAndMasksOnTinyCocoScenes) {
   const std::string scenes = TempDir("coco_scenes");
-  data::scenes::MakeScenesOptions make;
-  make.output_dir = scenes;
+  data::scenes::MakeScenesOptions make = TinyScenes(scenes);
   make.voc = false;
-  make.num_train = 8;
-  make.num_val = 4;
-  make.canvas = 96;
-  make.item_limit = 200;
   MOCHI_ASSERT_OK(data::scenes::MakeScenes(make));
 
   DetectionRunOptions run;
@@ -402,12 +408,7 @@ TEST(RunSegmentationTest, TrainsAndScoresBoxesAndMasksOnTinyCocoScenes) {
   run.random_init = true;
   proto::SegmentationConfig config = FmsSegmentationConfig("detection { backbone { width: 4 } }");
   proto::DetectionConfig& detection = *config.mutable_detection();
-  detection.set_max_iter(4);
-  detection.clear_steps();
-  detection.add_steps(3);
-  detection.set_warmup_iters(2);
-  detection.set_ims_per_batch(2);
-  detection.set_log_every_iters(2);
+  UseTinySchedule(detection);
   MOCHI_ASSERT_OK(RunSegmentation(config, run));
   absl::StatusOr<std::string> text = ReadFileToString(run.output_dir + "/coco_eval.json");
   MOCHI_ASSERT_OK(text);
