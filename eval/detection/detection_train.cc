@@ -594,7 +594,7 @@ absl::Status RunSegmentation(proto::SegmentationConfig config, const DetectionRu
   ApplyRunOptions(run, *config.mutable_detection());
   MOCHI_RETURN_IF_ERROR(Validate(config));
   // The C4 mask head doubles res5's output, which halves the 14x14 pooler: 14x14 masks.
-  const int64_t side = 2 * ((FasterRcnnOptions().pooler_resolution + 1) / 2);
+  const int64_t side = MaskSide(FasterRcnnOptions());
   if (config.mask_resolution() != side) {
     return absl::InvalidArgumentError(absl::StrCat("mask_resolution is ", config.mask_resolution(),
                                                    " but the C4 mask head predicts ", side, "x",

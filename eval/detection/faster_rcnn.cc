@@ -457,7 +457,7 @@ absl::StatusOr<std::vector<Detections>> FasterRcnnImpl::Detect(
     }
     const at::Tensor cls = at::cat(detected_classes);
     if (cls.size(0) == 0) {
-      const int64_t side = 2 * ((options_.pooler_resolution + 1) / 2);  // res5 halves the pooler
+      const int64_t side = MaskSide(options_);
       for (Detections& d : out) d.masks = at::zeros({0, side, side}, rpn.features.options());
       return;
     }

@@ -88,6 +88,12 @@ struct FasterRcnnOptions {
   std::vector<double> pixel_std = {1, 1, 1};
 };
 
+// Side of the mask head's square output: res5 (stride 2) halves the pooler's side and the
+// deconvolution doubles it back, so 14 for the C4 pooler of 14.
+inline int64_t MaskSide(const FasterRcnnOptions& options) {
+  return 2 * ((options.pooler_resolution + 1) / 2);
+}
+
 // Ground truth of one training image, in its (resized) input pixels.
 struct ImageTargets {
   at::Tensor boxes;    // float [G, 4] XYXY
