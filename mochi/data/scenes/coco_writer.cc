@@ -5,10 +5,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "eval/coco/mask.h"
 #include "mochi/data/scenes/categories.h"
 #include "mochi/data/scenes/image_file.h"
 #include "mochi/data/scenes/polygon.h"
-#include "mochi/data/scenes/rle.h"
 #include "mochi/port/status_macros.h"
 #include "nlohmann/json.hpp"
 
@@ -20,16 +20,24 @@ using Json = nlohmann::ordered_json;
 constexpr int64_t kIdStride = 510511;  // coprime with kIdRange: a permutation
 constexpr int64_t kIdRange = 900000;
 
+// The visible mask as COCO run lengths, by the evaluator's own encoder.
+eval::coco::Rle VisibleRle(const Mask& visible) {
+  return eval::coco::EncodeMask(eval::coco::BinaryMask{static_cast<uint32_t>(visible.height),
+                                                       static_cast<uint32_t>(visible.width),
+                                                       visible.bits});
+}
+
 Json Segmentation(const SceneInstance& instance, CocoMaskFormat format) {
   const Json size = Json::array({instance.visible.height, instance.visible.width});
   if (instance.is_crowd) {
-    return Json{{"size", size}, {"counts", EncodeRle(instance.visible)}};
+    return Json{{"size", size}, {"counts", VisibleRle(instance.visible).counts}};
   }
   switch (format) {
     case CocoMaskFormat::kPolygon:
       return TraceMaskPolygons(instance.visible);
     case CocoMaskFormat::kCompressedRle:
-      return Json{{"size", size}, {"counts", RleCountsToString(EncodeRle(instance.visible))}};
+      return Json{{"size", size},
+                  {"counts", eval::coco::EncodeRleCounts(VisibleRle(instance.visible))}};
   }
   return Json();  // Unreachable: -Werror=switch keeps the switch exhaustive.
 }

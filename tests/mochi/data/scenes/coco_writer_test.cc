@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "eval/coco/mask.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "mochi/data/scenes/rle.h"
 #include "nlohmann/json.hpp"
 #include "tests/mochi/data/scenes/reference_raster.h"
 #include "tests/mochi/data/scenes/synthetic_items.h"
@@ -85,15 +85,20 @@ Mask MaskOf(const Json& annotation, int height, int width) {
   }
   EXPECT_THAT(segmentation.at("size").get<std::vector<int>>(), ElementsAre(height, width));
   const Json& counts = segmentation.at("counts");
-  std::vector<uint32_t> runs;
+  eval::coco::Rle rle{static_cast<uint32_t>(height), static_cast<uint32_t>(width), {}};
   if (counts.is_string()) {
-    runs = *RleCountsFromString(counts.get<std::string>());
+    absl::StatusOr<eval::coco::Rle> decoded =
+        eval::coco::DecodeRleCounts(counts.get<std::string>(), rle.height, rle.width);
+    EXPECT_THAT(decoded, IsOk());
+    if (decoded.ok()) rle = *decoded;
   } else {
-    runs = counts.get<std::vector<uint32_t>>();
+    rle.counts = counts.get<std::vector<uint32_t>>();
   }
-  absl::StatusOr<Mask> mask = DecodeRle(height, width, runs);
-  EXPECT_THAT(mask, IsOk());
-  return mask.ok() ? *mask : Mask(height, width);
+  EXPECT_THAT(eval::coco::ValidateRle(rle), IsOk());
+  if (!eval::coco::ValidateRle(rle).ok()) return Mask(height, width);
+  Mask mask(height, width);
+  mask.bits = eval::coco::DecodeRle(rle).pixels;
+  return mask;
 }
 
 TEST(CocoImageIdTest, NonSequentialAndUnique) {
