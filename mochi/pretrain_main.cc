@@ -19,7 +19,9 @@ ABSL_FLAG(int64_t, max_steps, 0, "Stop with a checkpoint after this many steps (
 ABSL_FLAG(bool, knn_eval, true, "kNN-evaluate the backbone on Fashion-MNIST test at the end.");
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("MoCo-v2 / MoCHi pretraining. See README.md.");
+  absl::SetProgramUsageMessage(
+      "MoCo-v2 / MoCHi pretraining, or the supervised baseline (configs/pretrain/supervised_*). "
+      "See README.md.");
   absl::ParseCommandLine(argc, argv);
   if (absl::GetFlag(FLAGS_config).empty()) {
     std::fprintf(stderr, "--config is required (e.g. configs/pretrain/mocov2_fmnist.pbtxt)\n");

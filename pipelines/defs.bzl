@@ -14,6 +14,14 @@ binaries' --resume) when Bazel runs it again, and copy the files out when done.
 SCRATCH = "/tmp/mochi-pipeline-scratch"
 LOCK = "/tmp/mochi-pipeline.lock"
 RUN_FILES = ["checkpoint.pt", "config.pbtxt", "env.txt", "metrics.jsonl", "knn.json"]
+
+def _run_files(profile):
+    # A run's kNN (knn.json) is on the Fashion-MNIST test split; ImageNet runs (paper) have none,
+    # and so no kNN columns.
+    return [f for f in RUN_FILES if f != "knn.json"] if profile == "paper" else RUN_FILES
+
+def _profile_columns(table, profile):
+    return [c for c in table["columns"] if c["file"] != "knn" or "knn.json" in _run_files(profile)]
 PROFILES = ["default", "ci", "paper"]
 
 def seeded_override(overrides, seed):
@@ -36,7 +44,7 @@ def pretrain_run(name, config, overrides, seed, profile):
     native.genrule(
         name = name,
         srcs = [config],
-        outs = [name + "/" + f for f in RUN_FILES],
+        outs = [name + "/" + f for f in _run_files(profile)],
         tools = ["//mochi:pretrain"],
         cmd = " && ".join([
             "echo %s > $(RULEDIR)/%s.key" % (_shell_quote(override), name),
@@ -52,7 +60,7 @@ def pretrain_run(name, config, overrides, seed, profile):
                 config,
                 _shell_quote(override),
             ) + "--output_dir=$$scratch $$resume",
-            "cp " + " ".join(["$$scratch/" + f for f in RUN_FILES]) + " $(RULEDIR)/" + name,
+            "cp " + " ".join(["$$scratch/" + f for f in _run_files(profile)]) + " $(RULEDIR)/" + name,
             "rm -rf $$scratch",
         ]),
         message = "Pretraining %s (seed %d, profile %s)" % (config, seed, profile),
@@ -189,6 +197,9 @@ def _profile_rows(table, profile):
         if setting != None:
             rows.append(struct(
                 id = row["id"],
+                # The run's name: a setting that pretrains something other than the row's usual
+                # run of this profile (Table 3's IN-1K rows) names its own.
+                run_id = setting.get("run_id", row["id"]),
                 label = setting.get("label", row["label"]),
                 baseline = row.get("baseline", False),
                 random_init = setting.get("init", "") == "random",
@@ -197,6 +208,10 @@ def _profile_rows(table, profile):
                 seeds = setting["seeds"],
             ))
     return rows
+
+def _lincls_config(table, lincls_configs, profile):
+    """The table's own LinearEvalConfig for `profile` (Table 2's IN-1K), else the profile's."""
+    return table.get("lincls", {}).get(profile, lincls_configs[profile])
 
 def run_name(profile, row_id, seed):
     return "%s__%s__s%d" % (profile, row_id, seed)
@@ -216,7 +231,7 @@ def pipeline_table(name, table, lincls_configs):
     reported = []
     for profile in PROFILES:
         rows = _profile_rows(table, profile)
-        if not rows or [k for k in transfers if profile not in table["transfers"][k]]:
+        if not rows or not _profile_columns(table, profile) or [k for k in transfers if profile not in table["transfers"][k]]:
             continue
         reported.append(profile)
         files = {}
@@ -224,12 +239,14 @@ def pipeline_table(name, table, lincls_configs):
         for row in rows:
             runs = []
             for seed in row.seeds:
-                run = run_name(profile, row.id, seed)
+                run = run_name(profile, row.run_id, seed)
                 kinds = {}
                 if not row.random_init:
                     if not native.existing_rule(run):  # shared with another table
                         pretrain_run(run, row.config, row.overrides, seed, profile)
-                    kinds = {"knn": ":%s/knn.json" % run, "metrics": ":%s/metrics.jsonl" % run, "env": ":%s/env.txt" % run}
+                    kinds = {"metrics": ":%s/metrics.jsonl" % run, "env": ":%s/env.txt" % run}
+                    if "knn.json" in _run_files(profile):
+                        kinds["knn"] = ":%s/knn.json" % run
                 for kind in transfers:
                     setup = table["transfers"][kind][profile]
                     transfer = "%s__%s" % (run, kind)
@@ -247,7 +264,7 @@ def pipeline_table(name, table, lincls_configs):
                 if wants_linear and not row.random_init:
                     lin = run + "__lincls"
                     if not native.existing_rule(lin):
-                        linear_eval(lin, run, lincls_configs[profile], profile)
+                        linear_eval(lin, run, _lincls_config(table, lincls_configs, profile), profile)
                     kinds["lincls"] = ":%s.json" % lin
                 for kind, label in kinds.items():
                     files[label] = "%s|%d|%s" % (row.id, seed, kind)
@@ -266,7 +283,7 @@ def pipeline_table(name, table, lincls_configs):
             "profile": profile,
             "notes": table.get("notes", {}).get(profile, ""),
             "rows": spec_rows,
-            "columns": table["columns"],
+            "columns": _profile_columns(table, profile),
             "published": table.get("published", {}),
             "figures": table.get("figures", []),
         }
@@ -384,11 +401,11 @@ def pipeline_runs(tables, lincls_configs):
         for profile in PROFILES:
             for row in _profile_rows(table, profile):
                 for seed in row.seeds:
-                    run = {"name": run_name(profile, row.id, seed)}
+                    run = {"name": run_name(profile, row.run_id, seed)}
                     if not row.random_init:
                         run["config"] = row.config.replace("//configs:", "configs/")
                         run["override"] = seeded_override(row.overrides, seed)
-                        run["lincls"] = lincls_configs[profile].replace("//configs:", "configs/")
+                        run["lincls"] = _lincls_config(table, lincls_configs, profile).replace("//configs:", "configs/")
                     for kind, by_profile in setups.items():
                         if profile in by_profile:
                             run[kind + "_config"] = by_profile[profile]["config"].replace("//configs:", "configs/")

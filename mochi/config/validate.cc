@@ -271,6 +271,12 @@ absl::Status Validate(const proto::PretrainConfig& c) {
           "must be >= 0 (0 = backbone feature dim)");
   if (c.has_moco()) CheckMoco(c.moco(), c.batch_size(), c.epochs(), "moco", v);
   if (c.has_optimizer()) CheckOptimizer(c.optimizer(), c.epochs(), "optimizer", v);
+  if (c.has_supervised()) {
+    v.Check(c.supervised().num_classes() > 0, "supervised.num_classes",
+            c.supervised().num_classes(), "must be > 0");
+    v.Check(!c.moco().has_mixing(), "moco.mixing", "set",
+            "a supervised run has no negatives to mix: remove it");
+  }
   return v.ToStatus();
 }
 

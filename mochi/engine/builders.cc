@@ -12,6 +12,11 @@
 #include "mochi/port/torch_status.h"
 
 namespace mochi {
+namespace {
+
+constexpr char kSupervisedClassifier[] = "supervised_classifier";
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<data::Dataset>> BuildDataset(const proto::Dataset& config) {
   switch (config.source_case()) {
@@ -144,9 +149,22 @@ absl::StatusOr<ssl::Moco> BuildMoco(const proto::PretrainConfig& config) {
   options.shuffle_bn = config.moco().shuffle_bn();
   options.bn_groups = config.moco().bn_groups();
   ssl::Moco moco{nullptr};
-  MOCHI_RETURN_IF_ERROR(
-      TorchToStatus("building MoCo", [&] { moco = ssl::Moco(query, key, options); }));
+  MOCHI_RETURN_IF_ERROR(TorchToStatus("building MoCo", [&] {
+    moco = ssl::Moco(query, key, options);
+    if (config.has_supervised()) {
+      moco->register_module(kSupervisedClassifier,
+                            torch::nn::Linear(query->backbone->feature_dim(),
+                                              config.supervised().num_classes()));
+    }
+  }));
   return moco;
+}
+
+torch::nn::Linear SupervisedClassifier(ssl::MocoImpl& moco) {
+  const auto children = moco.named_children();
+  const std::shared_ptr<torch::nn::Module>* found = children.find(kSupervisedClassifier);
+  if (found == nullptr) return nullptr;
+  return torch::nn::Linear(std::dynamic_pointer_cast<torch::nn::LinearImpl>(*found));
 }
 
 std::unique_ptr<ssl::MixingOptions> BuildMixingOptions(const proto::MoCo& config) {

@@ -15,6 +15,7 @@
 #include "mochi/proto/pretrain.pb.h"
 #include "mochi/ssl/hard_negative_mixing.h"
 #include "mochi/ssl/moco.h"
+#include "torch/nn/modules/linear.h"
 
 namespace mochi {
 
@@ -28,7 +29,12 @@ absl::StatusOr<data::SampleTransform> BuildTwoViewTransform(const proto::Augment
 
 models::ResNetOptions BuildResNetOptions(const proto::Backbone& config, int64_t num_classes);
 
+// MoCo's encoders and queue; for a supervised config also its linear classifier, registered in
+// the module as "supervised_classifier" so both objectives' checkpoints load the same way.
 absl::StatusOr<ssl::Moco> BuildMoco(const proto::PretrainConfig& config);
+
+// The supervised classifier BuildMoco registered; null for a MoCo config.
+torch::nn::Linear SupervisedClassifier(ssl::MocoImpl& moco);
 
 // Null when the config has no mixing.
 std::unique_ptr<ssl::MixingOptions> BuildMixingOptions(const proto::MoCo& config);

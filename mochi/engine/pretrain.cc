@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "ATen/ATen.h"
 #include "ATen/CPUGeneratorImpl.h"
@@ -30,6 +31,7 @@
 #include "mochi/port/text_proto.h"
 #include "mochi/port/torch_status.h"
 #include "mochi/ssl/training_statistics.h"
+#include "torch/nn/functional/loss.h"
 #include "torch/optim/sgd.h"
 #include "torch/version.h"
 
@@ -142,6 +144,14 @@ absl::Status KnnEvaluate(ssl::Moco& moco, const proto::PretrainConfig& config,
   return WriteFileAtomically(output_dir + "/knn.json", json + "\n");
 }
 
+// Data-parallel SGD: every process steps with the mean gradient over all processes.
+void AverageGradients(const std::vector<at::Tensor>& parameters, dist::Communicator& communicator) {
+  if (communicator.world_size() == 1) return;
+  std::vector<at::Tensor> grads;
+  for (const at::Tensor& p : parameters) grads.push_back(p.grad());
+  communicator.AllReduceMean(grads);
+}
+
 // Per-epoch averages of the paper's training statistics, accumulated over the first
 // `stats_queries` queries of the epoch (weighted by queries).
 class EpochStatistics {
@@ -231,6 +241,13 @@ absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunO
   }
 
   MOCHI_ASSIGN_OR_RETURN(std::unique_ptr<data::Dataset> dataset, BuildDataset(config.dataset()));
+  const bool supervised = config.has_supervised();
+  if (supervised && dataset->num_classes() != config.supervised().num_classes()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "supervised.num_classes = ", config.supervised().num_classes(), " but the dataset (",
+        dataset->Describe(), ") has ", dataset->num_classes(), " classes"));
+  }
+
   MOCHI_ASSIGN_OR_RETURN(data::SampleTransform transform,
                          BuildTwoViewTransform(config.augmentation(), dataset->channels()));
   data::LoaderOptions loader_options;
@@ -253,7 +270,15 @@ absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunO
     for (const at::Tensor& b : moco->buffers()) communicator->Broadcast(b, 0);
   }
   const std::unique_ptr<ssl::MixingOptions> mixing = BuildMixingOptions(config.moco());
-  torch::optim::SGD optimizer(moco->encoder_q->parameters(),
+  // What the optimizer moves: MoCo's query encoder, or the supervised backbone and classifier
+  // (the unused projection head has no gradient to average across processes).
+  torch::nn::Linear classifier = SupervisedClassifier(*moco);
+  std::vector<at::Tensor> trained = moco->encoder_q->parameters();
+  if (supervised) {
+    trained = moco->encoder_q->backbone->parameters();
+    for (const at::Tensor& p : classifier->parameters()) trained.push_back(p);
+  }
+  torch::optim::SGD optimizer(trained,
                               torch::optim::SGDOptions(config.optimizer().base_lr())
                                   .momentum(config.optimizer().momentum())
                                   .weight_decay(config.optimizer().weight_decay()));
@@ -331,6 +356,23 @@ absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunO
       MOCHI_ASSIGN_OR_RETURN(std::optional<data::Batch> batch, loader->Next());
       if (!batch.has_value()) break;
       MOCHI_RETURN_IF_ERROR(TorchToStatus("training step", [&] {
+        if (supervised) {  // "proxy" accuracy is then the training top-1 on the labels
+          const at::Tensor features =
+              moco->encoder_q->backbone->forward_features(batch->views[0].to(device));
+          const at::Tensor logits = classifier(features);
+          const at::Tensor labels = batch->labels.to(device);
+          const at::Tensor loss = torch::nn::functional::cross_entropy(logits, labels);
+          optimizer.zero_grad();
+          loss.backward();
+          AverageGradients(trained, *communicator);
+          optimizer.step();
+          const int64_t correct = logits.detach().argmax(1).eq(labels).sum().item<int64_t>();
+          loss_sum += loss.item<double>() * logits.size(0);
+          proxy_correct += correct;
+          proxy_correct_real += correct;
+          seen += logits.size(0);
+          return;
+        }
         const at::Tensor im_q = batch->views[0].to(device);
         const at::Tensor im_k = batch->views[1].to(device);
         moco->MomentumUpdate();
@@ -338,11 +380,7 @@ absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunO
             moco->forward(im_q, im_k, mix ? mixing.get() : nullptr, mixing_generator);
         optimizer.zero_grad();
         out.loss.backward();
-        if (communicator->world_size() > 1) {
-          std::vector<at::Tensor> grads;
-          for (const at::Tensor& p : moco->encoder_q->parameters()) grads.push_back(p.grad());
-          communicator->AllReduceMean(grads);
-        }
+        AverageGradients(trained, *communicator);
         optimizer.step();
         if (statistics.wants_more()) {  // before Enqueue: the logits saw the old queue
           statistics.Add(out, batch->labels, moco->queue_labels, config.moco().queue_size());
@@ -395,11 +433,12 @@ absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunO
     }
     const double epoch_seconds = absl::ToDoubleSeconds(absl::Now() - epoch_start);
     if (is_chief) metrics << absl::StrFormat(
-                   "{\"epoch\": %d, \"loss\": %.6f, \"lr\": %.6g, \"proxy_acc\": %.6f, "
-                   "\"proxy_acc_without_synthetic\": %.6f, \"mixing\": %s, \"seconds\": %.2f%s}",
-                   epoch, loss_sum / std::max(1.0, seen), lr, proxy_correct / std::max(1.0, seen),
-                   proxy_correct_real / std::max(1.0, seen), mix ? "true" : "false",
-                   epoch_seconds, statistics.Json())
+                   "{\"epoch\": %d, \"objective\": \"%s\", \"loss\": %.6f, \"lr\": %.6g, "
+                   "\"proxy_acc\": %.6f, \"proxy_acc_without_synthetic\": %.6f, \"mixing\": %s, "
+                   "\"seconds\": %.2f%s}",
+                   epoch, supervised ? "supervised" : "moco", loss_sum / std::max(1.0, seen), lr,
+                   proxy_correct / std::max(1.0, seen), proxy_correct_real / std::max(1.0, seen),
+                   mix ? "true" : "false", epoch_seconds, statistics.Json())
             << "\n"
             << std::flush;
     position.epoch = epoch + 1;

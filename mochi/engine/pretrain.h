@@ -1,4 +1,5 @@
-// The pretraining run: MoCo-v2 (optionally MoCHi) from a validated PretrainConfig.
+// The pretraining run: MoCo-v2 (optionally MoCHi), or the supervised baseline when the config
+// sets `supervised`, from a validated PretrainConfig.
 #ifndef MOCHI_ENGINE_PRETRAIN_H_
 #define MOCHI_ENGINE_PRETRAIN_H_
 

@@ -1,9 +1,11 @@
 // Every pretraining, linear evaluation and segmentation transfer the table pipelines define must
 // be a valid config, so a typo in pipelines/tables.bzl fails here in seconds rather than hours
 // into a pipeline.
+#include <map>
 #include <set>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "mochi/config/validate.h"
@@ -45,6 +47,24 @@ TEST(PipelineConfigsTest, EveryRunIsAValidConfigWithItsSeed) {
   EXPECT_TRUE(names.count("ci__mocov2__s0"));
 }
 
+// Tables share a run by its name (the MoCo-v2 baseline is pretrained once); a name given to two
+// different pretrainings would silently reuse the first one's results for the second.
+TEST(PipelineConfigsTest, OneRunNameIsOnePretraining) {
+  std::map<std::string, std::string> pretraining_of;
+  for (const nlohmann::json& run : PipelineRuns()) {
+    if (!run.contains("config")) continue;
+    const std::string name = run["name"];
+    const std::string pretraining = absl::StrCat(std::string(run["config"]), " --override=",
+                                                 std::string(run["override"]), " lincls ",
+                                                 std::string(run["lincls"]));
+    const auto [it, inserted] = pretraining_of.emplace(name, pretraining);
+    EXPECT_EQ(it->second, pretraining) << name << " names two different runs";
+  }
+  // Table 3's paper rows pretrain on ImageNet-1K, Table 1's on ImageNet-100: two names.
+  EXPECT_TRUE(pretraining_of.count("paper__mocov2__s0"));
+  EXPECT_TRUE(pretraining_of.count("paper__mocov2_in1k__s0"));
+}
+
 TEST(PipelineConfigsTest, EveryTransferIsAValidConfigWithItsSeed) {
   std::set<std::string> segmented;
   std::set<std::string> detected;
@@ -65,12 +85,17 @@ TEST(PipelineConfigsTest, EveryTransferIsAValidConfigWithItsSeed) {
       EXPECT_EQ(config->run().seed(), SeedOf(name)) << name;
     }
   }
-  // Table 3: random init, MoCo-v2 and MoCHi, two seeds each; table 2: both methods at 3 lengths.
-  EXPECT_EQ(segmented.size(), 6u);
+  // Table 3: supervised and random init, MoCo-v2 and MoCHi; table 2: both methods at 3 lengths.
+  // Two seeds each on the default profile, one on the paper profile.
+  EXPECT_EQ(segmented.size(), 4u * 2 + 4);
+  EXPECT_TRUE(segmented.count("default__supervised__s1"));
   EXPECT_TRUE(segmented.count("default__random_init__s1"));
   EXPECT_TRUE(segmented.count("default__mochi_256_512_0__s1"));
-  EXPECT_EQ(detected.size(), 12u);
+  EXPECT_TRUE(segmented.count("paper__supervised_in1k__s0"));
+  EXPECT_TRUE(segmented.count("paper__mochi_256_512_0_in1k__s0"));
+  EXPECT_EQ(detected.size(), 6u * 2 + 6);
   EXPECT_TRUE(detected.count("default__mocov2_e8__s0"));
+  EXPECT_TRUE(detected.count("paper__mocov2_in1k_e800__s0"));
 }
 
 TEST(PipelineConfigsTest, DefaultProfileRowsDifferOnlyByTheirMixingOrAblation) {

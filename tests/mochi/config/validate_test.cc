@@ -79,6 +79,22 @@ TEST(ValidateTest, ReportsEveryViolationAtOnce) {
                                      HasSubstr("moco.temperature (tau) = 0"))));
 }
 
+TEST(ValidateTest, SupervisedRunNeedsItsClassCount) {
+  EXPECT_THAT(WithOverride("supervised {}"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("supervised.num_classes = 0: must be > 0")));
+}
+
+TEST(ValidateTest, SupervisedRunCannotMix) {
+  EXPECT_THAT(
+      LoadConfig<proto::PretrainConfig>(
+          "configs/pretrain/supervised_fmnist.pbtxt",
+          "moco { mixing { num_hardest: 32 num_mixed_pairs: 16 num_query_mixed: 8 } }")
+          .status(),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("moco.mixing = set: a supervised run has no negatives to mix")));
+}
+
 TEST(ValidateTest, GrayscaleInputMustBeExplicit) {
   proto::PretrainConfig config = Baseline();
   config.mutable_augmentation()->clear_grayscale_input();
