@@ -22,6 +22,7 @@ def _run_files(profile):
 
 def _profile_columns(table, profile):
     return [c for c in table["columns"] if c["file"] != "knn" or "knn.json" in _run_files(profile)]
+
 PROFILES = ["default", "ci", "paper"]
 
 def seeded_override(overrides, seed):
