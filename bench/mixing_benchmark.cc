@@ -4,7 +4,8 @@
 // + backward + SGD step + enqueue) for MoCo-v2 and each MoCHi (N, s, s') setting, at each queue
 // size K, with the variants interleaved (rotating order) so machine drift cancels in the ratios.
 // Prints step ms, MoCHi / MoCo-v2 and step / backbone-only (forward + backward + SGD of the query
-// backbone with a 128-way linear probe, one view, same batch). Then times the mixing's pieces in
+// backbone with a 128-way linear probe, one view, same batch) and each variant's peak tensor memory
+// during a step (above what was live before it). Then times the mixing's pieces in
 // isolation: top-N selection (at::topk on [B, K]), DrawMixing, and SyntheticLogits' fast form vs
 // the reference vector form (BuildSyntheticNegatives + SyntheticLogitsFromVectors), forward and
 // forward + backward.
@@ -36,6 +37,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "bench/counting_allocator.h"
 #include "mochi/config/validate.h"
 #include "mochi/engine/builders.h"
 #include "mochi/port/paths.h"
@@ -52,6 +54,8 @@ ABSL_FLAG(int, steps, 10, "Measured rounds; medians are taken over them.");
 ABSL_FLAG(int, piece_reps, 30, "Repetitions of each isolated mixing piece.");
 ABSL_FLAG(int, threads, 2, "Intra-op threads (at::set_num_threads).");
 ABSL_FLAG(bool, pieces, true, "Time the mixing's pieces in isolation.");
+ABSL_FLAG(bool, count_memory, true,
+          "After the timed rounds, count each variant's step peak of CPU tensor memory.");
 ABSL_FLAG(bool, backbone_study, false,
           "Also sweep the backbone-only step over memory format and threads.");
 ABSL_FLAG(std::string, study_threads, "1,2", "Thread counts for --backbone_study.");
@@ -277,6 +281,9 @@ std::vector<int64_t> ParseInts(const std::string& text) {
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  // Counts CPU tensor memory when enabled (only in the memory pass after the timed rounds).
+  mochi::bench::CountingCpuAllocator* const memory =
+      absl::GetFlag(FLAGS_count_memory) ? mochi::bench::CountingCpuAllocator::Install() : nullptr;
   const int threads = absl::GetFlag(FLAGS_threads);
   at::set_num_threads(threads);
   const std::string config_path = mochi::ResolvePath(absl::GetFlag(FLAGS_config));
@@ -317,6 +324,7 @@ int main(int argc, char** argv) {
       std::string name;
       std::function<void()> step;
       std::vector<double> ms;
+      int64_t step_peak_bytes = 0;  // max over 2 counted steps of (peak during step - live before)
     };
     std::vector<Variant> variants;
     auto backbone = MakeBackboneStep(*base, im_q, /*channels_last=*/false);
@@ -362,6 +370,20 @@ int main(int argc, char** argv) {
         if (round >= warmup) variant.ms.push_back(1e3 * s);
       }
     }
+    // Memory after timing (counting slows allocation): 2 more steps per variant, the larger peak.
+    if (memory != nullptr) {
+      memory->set_enabled(true);
+      for (Variant& variant : variants) {
+        for (int i = 0; i < 2; ++i) {
+          const int64_t live_before = memory->live();
+          memory->ResetPeak();
+          variant.step();
+          variant.step_peak_bytes =
+              std::max(variant.step_peak_bytes, memory->peak() - live_before);
+        }
+      }
+      memory->set_enabled(false);
+    }
     const double backbone_ms = Median(variants[0].ms);
     const double moco_ms = Median(variants[1].ms);
     std::printf("\nK = %lld, batch %lld, view %lldx%lldx%lld, head %d, tau %.2f\n",
@@ -369,13 +391,13 @@ int main(int argc, char** argv) {
                 static_cast<long long>(channels), static_cast<long long>(size),
                 static_cast<long long>(size), base->head().output_dim(),
                 base->moco().temperature());
-    std::printf("  %-30s %10s %10s %12s %14s %12s\n", "variant", "step ms", "min ms", "/ MoCo-v2",
-                "/ backbone", "img/s");
+    std::printf("  %-30s %10s %10s %12s %14s %12s %14s\n", "variant", "step ms", "min ms",
+                "/ MoCo-v2", "/ backbone", "img/s", "step peak MiB");
     for (const Variant& variant : variants) {
       const double ms = Median(variant.ms);
-      std::printf("  %-30s %10.1f %10.1f %12.3f %14.3f %12.0f\n", variant.name.c_str(), ms,
+      std::printf("  %-30s %10.1f %10.1f %12.3f %14.3f %12.0f %14.2f\n", variant.name.c_str(), ms,
                   *std::min_element(variant.ms.begin(), variant.ms.end()), ms / moco_ms,
-                  ms / backbone_ms, 1e3 * batch / ms);
+                  ms / backbone_ms, 1e3 * batch / ms, variant.step_peak_bytes / 1048576.0);
     }
     // Paired per-round ratios (same round, adjacent in time) are more robust than ratio of medians.
     std::vector<double> paired_ratio(nv, 1.0);
@@ -399,10 +421,10 @@ int main(int argc, char** argv) {
             "{\"variant\": \"%s\", \"queue_size\": %d, \"batch\": %d, \"threads\": %d, "
             "\"rounds\": %d, \"step_ms_median\": %.3f, \"step_ms_min\": %.3f, "
             "\"ratio_to_mocov2_paired_median\": %.4f, \"ratio_to_backbone\": %.4f, "
-            "\"images_per_second\": %.1f}\n",
+            "\"images_per_second\": %.1f, \"step_peak_mib\": %.3f}\n",
             variant.name, k, batch, threads, steps, ms,
             *std::min_element(variant.ms.begin(), variant.ms.end()), paired_ratio[j],
-            ms / backbone_ms, 1e3 * batch / ms);
+            ms / backbone_ms, 1e3 * batch / ms, variant.step_peak_bytes / 1048576.0);
         if (absl::Status status = mochi::WriteFileAtomically(path, json); !status.ok()) {
           return Fail(status);
         }

@@ -123,7 +123,9 @@ models::ResNetOptions BuildResNetOptions(const proto::Backbone& c, int64_t num_c
       .depth(depth)
       .width(c.width())
       .in_channels(c.in_channels())
-      .small_input_stem(c.stem() == proto::Backbone::SMALL_INPUT)
+      .small_input_stem(c.stem() == proto::Backbone::SMALL_INPUT ||
+                        c.stem() == proto::Backbone::SMALL_INPUT_STRIDE2)
+      .small_input_stem_stride(c.stem() == proto::Backbone::SMALL_INPUT_STRIDE2 ? 2 : 1)
       .num_classes(num_classes)
       .zero_init_residual(c.zero_init_residual());
 }

@@ -155,6 +155,11 @@ absl::Status ValidateResNetOptions(const ResNetOptions& options) {
     return absl::InvalidArgumentError(
         absl::StrCat("ResNetOptions.in_channels must be 1 or 3, got ", options.in_channels()));
   }
+  if (options.small_input_stem_stride() != 1 && options.small_input_stem_stride() != 2) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "ResNetOptions.small_input_stem_stride must be 1 or 2, got ",
+        options.small_input_stem_stride()));
+  }
   if (options.num_classes() < 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "ResNetOptions.num_classes must be >= 0 (0 = no fc), got ", options.num_classes()));
@@ -168,7 +173,8 @@ ResNetImpl::ResNetImpl(const ResNetOptions& options) : options_(options) {
 
   const int64_t width = options_.width();
   if (options_.small_input_stem()) {
-    conv1_ = register_module("conv1", Conv(options_.in_channels(), width, 3, 1, 1));
+    conv1_ = register_module(
+        "conv1", Conv(options_.in_channels(), width, 3, options_.small_input_stem_stride(), 1));
   } else {
     conv1_ = register_module("conv1", Conv(options_.in_channels(), width, 7, 2, 3));
   }

@@ -10,7 +10,9 @@
 // branch zeroed (`zero_init_residual`, Goyal et al. arXiv 1706.02677).
 //
 // `small_input_stem` swaps the ImageNet stem (7x7/2 conv + 3x3/2 max-pool) for a 3x3/1 conv and
-// no max-pool, the usual choice for 28x28 / 32x32 inputs (Fashion-MNIST, CIFAR).
+// no max-pool, the usual choice for 28x28 / 32x32 inputs (Fashion-MNIST, CIFAR). With
+// `small_input_stem_stride` 2 that conv has stride 2: every later map has a quarter of the cells,
+// so a step costs about a quarter (more epochs per CPU-hour).
 //
 // Example:
 //   MOCHI_ASSIGN_OR_RETURN(ResNet net, MakeResNet(ResNetOptions().depth(50).num_classes(0)));
@@ -44,6 +46,8 @@ struct ResNetOptions {
   // false: 7x7 stride-2 conv + 3x3 stride-2 max-pool (ImageNet); true: 3x3 stride-1 conv, no
   // max-pool (28x28 / 32x32 inputs).
   TORCH_ARG(bool, small_input_stem) = false;
+  // Stride of the small-input stem's conv: 1 or 2 (ignored with the ImageNet stem).
+  TORCH_ARG(int64_t, small_input_stem_stride) = 1;
   // Outputs of `fc`; 0 registers no fc layer (backbone only).
   TORCH_ARG(int64_t, num_classes) = 1000;
   // Zero-init the last BN gamma of each residual block (bn2 in BasicBlock, bn3 in Bottleneck).
@@ -74,8 +78,11 @@ class ResNetImpl : public torch::nn::Module {
   torch::Tensor forward_res5(torch::Tensor x);
   // Channels of res4 (layer3): feature_dim() / 2.
   int64_t res4_channels() const { return feature_dim_ / 2; }
-  // Input pixels per res4 cell: 16 with the ImageNet stem, 4 with the small-input stem.
-  int64_t res4_stride() const { return options_.small_input_stem() ? 4 : 16; }
+  // Input pixels per res4 cell: 16 with the ImageNet stem, 4 x the stem stride with the
+  // small-input stem.
+  int64_t res4_stride() const {
+    return options_.small_input_stem() ? 4 * options_.small_input_stem_stride() : 16;
+  }
 
   // Channels after global pooling: 512 * width / 64 (depth 18/34), 2048 * width / 64 (50/101).
   int64_t feature_dim() const { return feature_dim_; }

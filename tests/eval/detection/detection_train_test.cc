@@ -313,7 +313,7 @@ TEST(DetectionBackboneTest, LoadsTheQueryBackboneOfAPretrainingRun) {
   // The detector builds on it and runs.
   absl::StatusOr<FasterRcnn> model = MakeFasterRcnn(*backbone, BuildFasterRcnnOptions(config));
   MOCHI_ASSERT_OK(model);
-  EXPECT_EQ((*model)->backbone()->res4_stride(), 4);
+  EXPECT_EQ((*model)->backbone()->res4_stride(), 8);  // the pretraining's stride-2 small-input stem
 }
 
 TEST(DetectionBackboneTest, RejectsACheckpointOfAnotherArchitecture) {

@@ -34,7 +34,7 @@ TEST(ValidateTest, QueueNotMultipleOfBatchNamesFileFieldAndValue) {
   EXPECT_THAT(WithOverride("moco { queue_size: 1000 }"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        AllOf(HasSubstr(kBaseline), HasSubstr("moco.queue_size (K) = 1000"),
-                             HasSubstr("multiple of the global batch size 256"))));
+                             HasSubstr("multiple of the global batch size 128"))));
 }
 
 TEST(ValidateTest, PairMixingNeedsTwoHardNegatives) {
@@ -187,7 +187,7 @@ TEST(LoadConfigTest, OverrideMergesOverFile) {
   MOCHI_ASSERT_OK(config);
   EXPECT_EQ(config->epochs(), 3);
   EXPECT_EQ(config->moco().queue_size(), 512);
-  EXPECT_FLOAT_EQ(config->moco().temperature(), 0.2f);  // untouched fields survive
+  EXPECT_FLOAT_EQ(config->moco().temperature(), 0.1f);  // untouched fields keep the file's value
 }
 
 }  // namespace

@@ -154,7 +154,7 @@ TEST(PretrainTest, ResumeWithADifferentConfigIsRefused) {
   ASSERT_THAT(RunPretrain(TinyConfig(false), options), IsOk());
   options.resume = true;
   proto::PretrainConfig changed = TinyConfig(false);
-  changed.mutable_moco()->set_temperature(0.1f);
+  changed.mutable_moco()->set_temperature(2 * changed.moco().temperature());
   EXPECT_THAT(RunPretrain(changed, options),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("different config")));
 }
@@ -226,6 +226,20 @@ TEST(PretrainTest, SupervisedClassCountMustMatchTheData) {
   EXPECT_THAT(RunPretrain(config, Options(FreshDir("supervised_classes"))),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        AllOf(HasSubstr("supervised.num_classes = 7"), HasSubstr("10 classes"))));
+}
+
+// Each config stem reaches the ResNet options (the stride-2 stem is the small-input one).
+TEST(PretrainTest, BackboneStemsMapToResNetOptions) {
+  proto::Backbone backbone;
+  backbone.set_architecture(proto::Backbone::RESNET18);
+  backbone.set_stem(proto::Backbone::IMAGENET);
+  EXPECT_FALSE(BuildResNetOptions(backbone, 0).small_input_stem());
+  backbone.set_stem(proto::Backbone::SMALL_INPUT);
+  EXPECT_TRUE(BuildResNetOptions(backbone, 0).small_input_stem());
+  EXPECT_EQ(BuildResNetOptions(backbone, 0).small_input_stem_stride(), 1);
+  backbone.set_stem(proto::Backbone::SMALL_INPUT_STRIDE2);
+  EXPECT_TRUE(BuildResNetOptions(backbone, 0).small_input_stem());
+  EXPECT_EQ(BuildResNetOptions(backbone, 0).small_input_stem_stride(), 2);
 }
 
 }  // namespace

@@ -102,6 +102,29 @@ TEST(ResNetTest, SmallInputStemResNet18) {
   EXPECT_THAT(*conv1.options.stride(), ElementsAre(1, 1));
 }
 
+// Stride 2 on the small-input stem halves every map (28 -> 14 -> 7 -> 4 -> 2) and doubles the
+// res4 stride the detection heads read; the weights are those of the stride-1 stem.
+TEST(ResNetTest, SmallInputStemStride2HalvesEveryMap) {
+  at::set_num_threads(2);
+  torch::manual_seed(0);
+  const ResNetOptions options =
+      ResNetOptions().depth(18).width(16).in_channels(1).small_input_stem(true).num_classes(0);
+  ResNet stride1 = MakeOrDie(options);
+  ResNet stride2 = MakeOrDie(ResNetOptions(options).small_input_stem_stride(2));
+  EXPECT_THAT(*ConvNamed(*stride2, "conv1").options.stride(), ElementsAre(2, 2));
+  EXPECT_EQ(NumParameters(*stride2), NumParameters(*stride1));
+  torch::Tensor x = torch::randn({2, 1, 28, 28});
+  EXPECT_THAT(stride1->forward_res4(x).sizes(), ElementsAre(2, 64, 7, 7));
+  EXPECT_THAT(stride2->forward_res4(x).sizes(), ElementsAre(2, 64, 4, 4));
+  EXPECT_EQ(stride1->res4_stride(), 4);
+  EXPECT_EQ(stride2->res4_stride(), 8);
+  EXPECT_THAT(stride2->forward_features(x).sizes(), ElementsAre(2, 128));
+  // The ImageNet stem ignores the option.
+  EXPECT_EQ(MakeOrDie(ResNetOptions().depth(18).num_classes(0).small_input_stem_stride(2))
+                ->res4_stride(),
+            16);
+}
+
 TEST(ResNetTest, SmallInputStemResNet50) {
   at::set_num_threads(2);
   torch::manual_seed(0);
@@ -279,6 +302,9 @@ TEST(ResNetTest, BadOptionsAreInvalidArgument) {
               StatusIs(kInvalidArgument, AllOf(HasSubstr("width"), HasSubstr("-8"))));
   EXPECT_THAT(MakeResNet(ResNetOptions().in_channels(2)),
               StatusIs(kInvalidArgument, AllOf(HasSubstr("in_channels"), HasSubstr("2"))));
+  EXPECT_THAT(MakeResNet(ResNetOptions().small_input_stem(true).small_input_stem_stride(3)),
+              StatusIs(kInvalidArgument,
+                       AllOf(HasSubstr("small_input_stem_stride"), HasSubstr("3"))));
   EXPECT_THAT(MakeResNet(ResNetOptions().num_classes(-1)),
               StatusIs(kInvalidArgument, AllOf(HasSubstr("num_classes"), HasSubstr("-1"))));
   MOCHI_EXPECT_OK(MakeResNet(ResNetOptions().depth(18).in_channels(1).num_classes(0)));
