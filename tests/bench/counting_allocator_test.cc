@@ -41,7 +41,8 @@ TEST(CountingCpuAllocatorTest, RawAllocationsAreCountedAndFreed) {
 }
 
 TEST(CountingCpuAllocatorTest, InstalledItCountsTensorStorage) {
-  const at::Tensor before = at::ones({300}, at::kFloat);  // maybe counted: see Install()
+  // Allocated before Install(): freed after it, never counted.
+  const at::Tensor before = at::ones({300}, at::kFloat);
   CountingCpuAllocator* memory = CountingCpuAllocator::Install();
   EXPECT_EQ(CountingCpuAllocator::Install(), memory);
   EXPECT_EQ(c10::GetCPUAllocator(), memory);
@@ -58,7 +59,7 @@ TEST(CountingCpuAllocatorTest, InstalledItCountsTensorStorage) {
     EXPECT_EQ(memory->live() - base, 4000);
     const at::Tensor doubles = at::empty({250}, at::kDouble);
     EXPECT_EQ(memory->live() - base, 6000);
-    // Tensors still compute through the wrapper, oneDNN convolutions included.
+    // Tensors still compute through the wrapper, convolutions included.
     EXPECT_EQ(at::arange(10, at::kLong).sum().item<int64_t>(), 45);
     const at::Tensor image = at::ones({1, 1, 8, 8});
     EXPECT_FLOAT_EQ(at::conv2d(image, at::ones({2, 1, 3, 3})).sum().item<float>(), 2 * 36 * 9);
