@@ -3,7 +3,8 @@
 //
 // Only storage that LibTorch allocates through c10::GetCPUAllocator() is seen; scratch memory that
 // OpenBLAS or oneDNN allocate themselves is not. Bytes are the sizes requested, before the
-// allocator's alignment. Each allocation takes a mutex: fine for benchmarks, not for training.
+// allocator's alignment. While enabled, each allocation takes a mutex: fine for benchmarks, not
+// for training.
 //
 // Example:
 //   CountingCpuAllocator* memory = CountingCpuAllocator::Install();

@@ -302,7 +302,7 @@ OVERHEAD = {
         "default": {"config": DEFAULT_CONFIG, "queue_size": 4096, "mixings": "256:512:0,1024:512:256", "steps": 60},
     },
     "notes": {
-        "default": "//bench:mixing_benchmark on configs/pretrain/mocov2_fmnist.pbtxt's model and batch (128), K = 4096, 2 threads, 2 warm-up + 60 measured rounds with the variants interleaved; one run (the seed column is the run). Memory: the largest rise of live CPU tensor storage during one step above what was live before it (activations, gradients, logits, mixing buffers; LibTorch's allocator counted, OpenBLAS scratch not), max over the measured rounds. Timings depend on the machine and on anything else running: run it alone.",
+        "default": "//bench:mixing_benchmark on configs/pretrain/mocov2_fmnist.pbtxt's model and batch (128), K = 4096, 2 threads, 2 warm-up + 60 measured rounds with the variants interleaved; one run (the seed column is the run). Memory: the largest rise of live CPU tensor storage during one step above what was live before it (activations, gradients, logits, mixing buffers; LibTorch's allocator counted, OpenBLAS scratch not), the larger of 2 steps counted after the timed rounds (counting slows allocation). Timings depend on the machine and on anything else running: run it alone.",
     },
 }
 
