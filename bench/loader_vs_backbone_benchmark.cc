@@ -14,6 +14,7 @@
 #include "absl/flags/parse.h"
 #include "mochi/config/validate.h"
 #include "mochi/engine/builders.h"
+#include "mochi/port/cpu_threads.h"
 #include "mochi/port/paths.h"
 #include "torch/optim/sgd.h"
 
@@ -43,7 +44,7 @@ int main(int argc, char** argv) {
       mochi::ResolvePath(absl::GetFlag(FLAGS_config)));
   if (!config.ok()) return Fail(config.status());
   const int threads = config->run().num_threads() > 0 ? config->run().num_threads() : 2;
-  at::set_num_threads(threads);
+  mochi::ConfigureCpuThreads(threads);
   const int batches = absl::GetFlag(FLAGS_batches);
   const int64_t batch_size = config->batch_size();
 

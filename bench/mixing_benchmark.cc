@@ -40,6 +40,7 @@
 #include "bench/counting_allocator.h"
 #include "mochi/config/validate.h"
 #include "mochi/engine/builders.h"
+#include "mochi/port/cpu_threads.h"
 #include "mochi/port/paths.h"
 #include "mochi/port/text_proto.h"
 #include "torch/autograd.h"
@@ -285,7 +286,8 @@ int main(int argc, char** argv) {
   mochi::bench::CountingCpuAllocator* const memory =
       absl::GetFlag(FLAGS_count_memory) ? mochi::bench::CountingCpuAllocator::Install() : nullptr;
   const int threads = absl::GetFlag(FLAGS_threads);
-  at::set_num_threads(threads);
+  // As the training binaries: intra-op threads, OpenBLAS in the calling thread.
+  const mochi::CpuThreads cpu_threads = mochi::ConfigureCpuThreads(threads);
   const std::string config_path = mochi::ResolvePath(absl::GetFlag(FLAGS_config));
   const int warmup = absl::GetFlag(FLAGS_warmup);
   const int steps = absl::GetFlag(FLAGS_steps);
@@ -302,9 +304,10 @@ int main(int argc, char** argv) {
   }
 
   std::printf(
-      "config %s, intra-op threads %d (at::get_num_threads %d), warm-up %d, %d measured "
-      "rounds, variants interleaved in rotating order\n",
-      absl::GetFlag(FLAGS_config).c_str(), threads, at::get_num_threads(), warmup, steps);
+      "config %s, intra-op threads %d (at::get_num_threads %d), OpenBLAS threads %d (-1: not "
+      "OpenBLAS), warm-up %d, %d measured rounds, variants interleaved in rotating order\n",
+      absl::GetFlag(FLAGS_config).c_str(), threads, cpu_threads.intra_op, cpu_threads.blas, warmup,
+      steps);
 
   for (const int64_t k : ParseInts(absl::GetFlag(FLAGS_queue_sizes))) {
     auto base = mochi::LoadConfig<mochi::proto::PretrainConfig>(

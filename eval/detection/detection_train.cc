@@ -7,7 +7,6 @@
 #include <filesystem>
 #include <numeric>
 #include <random>
-#include <thread>
 #include <utility>
 
 #include "ATen/ATen.h"
@@ -24,6 +23,7 @@
 #include "mochi/config/validate.h"
 #include "mochi/engine/builders.h"
 #include "mochi/engine/checkpoint.h"
+#include "mochi/port/cpu_threads.h"
 #include "mochi/port/paths.h"
 #include "mochi/port/status_macros.h"
 #include "mochi/port/text_proto.h"
@@ -420,9 +420,7 @@ absl::Status TrainAndEvaluate(const proto::DetectionConfig& config, bool mask_on
   if (run.evaluate && config.test().has_voc_root() && config.test().image_sets_size() != 1) {
     return absl::InvalidArgumentError("evaluation needs exactly one test image set");
   }
-  at::set_num_threads(config.run().num_threads() > 0
-                          ? config.run().num_threads()
-                          : static_cast<int>(std::thread::hardware_concurrency()));
+  ConfigureCpuThreads(config.run().num_threads());
   at::manual_seed(config.run().seed());
   std::error_code error;
   std::filesystem::create_directories(run.output_dir, error);

@@ -5,7 +5,6 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <thread>
 #include <utility>
 
 #include "ATen/ATen.h"
@@ -19,6 +18,7 @@
 #include "mochi/engine/builders.h"
 #include "mochi/engine/checkpoint.h"
 #include "mochi/engine/features.h"
+#include "mochi/port/cpu_threads.h"
 #include "mochi/port/status_macros.h"
 #include "mochi/port/text_proto.h"
 #include "mochi/port/torch_status.h"
@@ -105,9 +105,7 @@ absl::StatusOr<std::unique_ptr<FeatureBatches>> MakeAugmentedBatches(
 }  // namespace
 
 absl::Status RunLinearEval(const proto::LinearEvalConfig& config, const LinearEvalRun& run) {
-  at::set_num_threads(config.run().num_threads() > 0
-                          ? config.run().num_threads()
-                          : static_cast<int>(std::thread::hardware_concurrency()));
+  ConfigureCpuThreads(config.run().num_threads());
   const at::Device device(config.run().device());
   MOCHI_ASSIGN_OR_RETURN(proto::PretrainConfig pretrain,
                          LoadConfig<proto::PretrainConfig>(run.run_dir + "/config.pbtxt"));

@@ -9,7 +9,6 @@
 #include <fstream>
 #include <memory>
 #include <optional>
-#include <thread>
 #include <vector>
 
 #include "ATen/ATen.h"
@@ -25,6 +24,7 @@
 #include "mochi/engine/builders.h"
 #include "mochi/engine/checkpoint.h"
 #include "mochi/engine/features.h"
+#include "mochi/port/cpu_threads.h"
 #include "mochi/port/cuda_runtime.h"
 #include "mochi/port/paths.h"
 #include "mochi/port/status_macros.h"
@@ -215,10 +215,7 @@ class EpochStatistics {
 }  // namespace
 
 absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunOptions& options) {
-  const int threads = config.run().num_threads() > 0
-                          ? config.run().num_threads()
-                          : static_cast<int>(std::thread::hardware_concurrency());
-  at::set_num_threads(threads);  // LibTorch would default to 1 thread on these VMs
+  const CpuThreads threads = ConfigureCpuThreads(config.run().num_threads());
   at::manual_seed(config.run().seed());
   at::Device device(config.run().device());
   MOCHI_ASSIGN_OR_RETURN(const dist::DistributedEnv dist_env, dist::DistributedEnvFromEnvironment());
@@ -310,7 +307,8 @@ absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunO
     MOCHI_RETURN_IF_ERROR(WriteFileAtomically(
         dir + "/env.txt",
         absl::StrCat("git_revision: ", GitRevision(), "\nlibtorch: ", TORCH_VERSION,
-                     "\nintra_op_threads: ", at::get_num_threads(), "\nloader_workers: ",
+                     "\nintra_op_threads: ", threads.intra_op,
+                     "\nblas_threads: ", threads.blas, "\nloader_workers: ",
                      loader_options.num_workers, "\ndevice: ", device.str(), "\ndataset: ",
                      dataset->Describe(), "\nprocesses: ", dist_env.world_size, " (",
                      communicator->backend(), ")\n", DescribeCudaRuntime(), "\nstarted: ",

@@ -37,7 +37,7 @@ struct MixingOptions {
 
 // The random draws of one step; exposed so tests and statistics can recompute every value.
 struct MixingDraws {
-  at::Tensor hardest;        // int64 [B, N] queue indices, by decreasing q.n
+  at::Tensor hardest;        // int64 [B, N] queue indices of the N largest q.n, in no set order
   at::Tensor pair_first;     // int64 [B, s] positions in `hardest` (n_i)
   at::Tensor pair_second;    // int64 [B, s] positions in `hardest` (n_j)
   at::Tensor pair_weight;    // float [B, s] a
