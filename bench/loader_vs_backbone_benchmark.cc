@@ -50,7 +50,8 @@ int main(int argc, char** argv) {
 
   auto dataset = mochi::BuildDataset(config->dataset());
   if (!dataset.ok()) return Fail(dataset.status());
-  auto transform = mochi::BuildTwoViewTransform(config->augmentation(), (*dataset)->channels());
+  auto transform = mochi::BuildViewTransform(config->augmentation(), (*dataset)->channels(),
+                                             /*num_views=*/2);
   if (!transform.ok()) return Fail(transform.status());
   mochi::data::LoaderOptions loader_options;
   loader_options.batch_size = batch_size;

@@ -37,6 +37,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "bench/counting_allocator.h"
 #include "mochi/config/validate.h"
 #include "mochi/engine/builders.h"
@@ -45,6 +47,7 @@
 #include "mochi/port/text_proto.h"
 #include "torch/autograd.h"
 #include "torch/optim/sgd.h"
+#include "torch/version.h"
 
 ABSL_FLAG(std::string, config, "configs/pretrain/mocov2_fmnist.pbtxt", "PretrainConfig.");
 ABSL_FLAG(std::string, queue_sizes, "4096,65536", "Comma-separated queue sizes K.");
@@ -68,11 +71,16 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double Median(std::vector<double> v) {
+// The p-quantile with linear interpolation between order statistics (numpy's default).
+double Quantile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+  const double position = p * (v.size() - 1);
+  const size_t below = static_cast<size_t>(position);
+  const size_t above = std::min(below + 1, v.size() - 1);
+  return v[below] + (position - below) * (v[above] - v[below]);
 }
+
+double Median(const std::vector<double>& v) { return Quantile(v, 0.5); }
 
 double ProcessCpuSeconds() {
   timespec ts;
@@ -282,6 +290,7 @@ std::vector<int64_t> ParseInts(const std::string& text) {
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  const std::string started = absl::FormatTime(absl::Now());
   // Counts CPU tensor memory when enabled (only in the memory pass after the timed rounds).
   mochi::bench::CountingCpuAllocator* const memory =
       absl::GetFlag(FLAGS_count_memory) ? mochi::bench::CountingCpuAllocator::Install() : nullptr;
@@ -403,16 +412,21 @@ int main(int argc, char** argv) {
                   ms / backbone_ms, 1e3 * batch / ms, variant.step_peak_bytes / 1048576.0);
     }
     // Paired per-round ratios (same round, adjacent in time) are more robust than ratio of medians.
-    std::vector<double> paired_ratio(nv, 1.0);
+    // Their quartiles show how far a single round can be trusted.
+    std::vector<double> paired_ratio(nv, 1.0), paired_q1(nv, 1.0), paired_q3(nv, 1.0);
     for (size_t j = 0; j < nv; ++j) {
       std::vector<double> r;
       for (size_t i = 0; i < variants[j].ms.size(); ++i)
         r.push_back(variants[j].ms[i] / variants[1].ms[i]);
       paired_ratio[j] = Median(r);
+      paired_q1[j] = Quantile(r, 0.25);
+      paired_q3[j] = Quantile(r, 0.75);
       if (j < 2) continue;
-      std::printf("  median per-round ratio %s / MoCo-v2: %.3f  (min %.3f, max %.3f)\n",
-                  variants[j].name.c_str(), Median(r), *std::min_element(r.begin(), r.end()),
-                  *std::max_element(r.begin(), r.end()));
+      std::printf(
+          "  median per-round ratio %s / MoCo-v2: %.3f  (quartiles %.3f-%.3f, min %.3f, max "
+          "%.3f)\n",
+          variants[j].name.c_str(), paired_ratio[j], paired_q1[j], paired_q3[j],
+          *std::min_element(r.begin(), r.end()), *std::max_element(r.begin(), r.end()));
     }
     if (const std::string dir = absl::GetFlag(FLAGS_json_dir); !dir.empty()) {
       for (size_t j = 0; j < nv; ++j) {
@@ -423,12 +437,25 @@ int main(int argc, char** argv) {
         const std::string json = absl::StrFormat(
             "{\"variant\": \"%s\", \"queue_size\": %d, \"batch\": %d, \"threads\": %d, "
             "\"rounds\": %d, \"step_ms_median\": %.3f, \"step_ms_min\": %.3f, "
-            "\"ratio_to_mocov2_paired_median\": %.4f, \"ratio_to_backbone\": %.4f, "
+            "\"ratio_to_mocov2_paired_median\": %.4f, \"ratio_to_mocov2_paired_q1\": %.4f, "
+            "\"ratio_to_mocov2_paired_q3\": %.4f, \"ratio_to_backbone\": %.4f, "
             "\"images_per_second\": %.1f, \"step_peak_mib\": %.3f}\n",
             variant.name, k, batch, threads, steps, ms,
             *std::min_element(variant.ms.begin(), variant.ms.end()), paired_ratio[j],
-            ms / backbone_ms, 1e3 * batch / ms, variant.step_peak_bytes / 1048576.0);
+            paired_q1[j], paired_q3[j], ms / backbone_ms, 1e3 * batch / ms,
+            variant.step_peak_bytes / 1048576.0);
         if (absl::Status status = mochi::WriteFileAtomically(path, json); !status.ok()) {
+          return Fail(status);
+        }
+        // A run directory's env.txt keys, so the report's provenance block can read them.
+        const std::string env = absl::StrCat(
+            "libtorch: ", TORCH_VERSION, "\ndevice: cpu\nintra_op_threads: ", cpu_threads.intra_op,
+            "\nblas_threads: ", cpu_threads.blas, "\nstarted: ", started, "\n");
+        if (absl::Status status = mochi::WriteFileAtomically(
+                absl::StrCat(mochi::ResolvePath(dir), "/k", k, "_", VariantSlug(variant.name),
+                             "_env.txt"),
+                env);
+            !status.ok()) {
           return Fail(status);
         }
       }

@@ -314,7 +314,7 @@ def _runner_and_alias(name, profiles):
         native.sh_binary(
             name = "%s_%s" % (name, profile),
             srcs = ["install_report.sh"],
-            args = [name, "$(rootpaths :%s_%s_report)" % (name, profile)],
+            args = [name, profile, "$(rootpaths :%s_%s_report)" % (name, profile)],
             data = [":%s_%s_report" % (name, profile), "//pipelines/report:make_report"],
             tags = ["manual"],
         )
@@ -342,10 +342,11 @@ def overhead_table(name, table):
     for profile, setup in table["benchmark"].items():
         k = setup["queue_size"]
         outs = ["%s_%s_bench/k%d_%s.json" % (name, profile, k, row["id"]) for row in table["rows"]]
+        envs = ["%s_%s_bench/k%d_%s_env.txt" % (name, profile, k, row["id"]) for row in table["rows"]]
         native.genrule(
             name = "%s_%s_bench" % (name, profile),
             srcs = [setup["config"]],
-            outs = outs,
+            outs = outs + envs,
             tools = ["//bench:mixing_benchmark"],
             cmd = ("flock %s $(execpath //bench:mixing_benchmark) --config=$(location %s) " % (LOCK, setup["config"]) +
                    "--queue_sizes=%d --mixings=%s --steps=%d --pieces=false " % (k, setup["mixings"], setup["steps"]) +
@@ -354,8 +355,9 @@ def overhead_table(name, table):
             tags = _gpu_tags(profile),
         )
         files = {}
-        for row, out in zip(table["rows"], outs):
+        for row, out, env in zip(table["rows"], outs, envs):
             files[":" + out] = "%s|0|bench" % row["id"]
+            files[":" + env] = "%s|0|env" % row["id"]
         spec = {
             "table": name,
             "title": table["title"],
@@ -367,7 +369,7 @@ def overhead_table(name, table):
                 "baseline": row.get("baseline", False),
                 "config": setup["config"].replace("//configs:", "configs/"),
                 "overrides": "",
-                "runs": [{"seed": 0, "files": {"bench": ""}}],
+                "runs": [{"seed": 0, "files": {"bench": "", "env": ""}}],
             } for row in table["rows"]],
             "columns": table["columns"],
             "published": {},

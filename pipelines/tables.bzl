@@ -294,6 +294,8 @@ OVERHEAD = {
     "columns": [
         {"id": "step_ms", "label": "step (ms, median)", "file": "bench", "key": "step_ms_median", "scale": 1.0, "digits": 1},
         {"id": "ratio_mocov2", "label": "/ MoCo-v2 (paired median)", "file": "bench", "key": "ratio_to_mocov2_paired_median", "scale": 1.0, "digits": 3},
+        {"id": "ratio_mocov2_q1", "label": "/ MoCo-v2, 1st quartile of rounds", "file": "bench", "key": "ratio_to_mocov2_paired_q1", "scale": 1.0, "digits": 3},
+        {"id": "ratio_mocov2_q3", "label": "/ MoCo-v2, 3rd quartile of rounds", "file": "bench", "key": "ratio_to_mocov2_paired_q3", "scale": 1.0, "digits": 3},
         {"id": "ratio_backbone", "label": "/ backbone alone", "file": "bench", "key": "ratio_to_backbone", "scale": 1.0, "digits": 3},
         {"id": "images_per_second", "label": "img/s", "file": "bench", "key": "images_per_second", "scale": 1.0, "digits": 0},
         {"id": "step_peak_mib", "label": "step peak tensor memory (MiB)", "file": "bench", "key": "step_peak_mib", "scale": 1.0, "digits": 1},

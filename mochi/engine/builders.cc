@@ -89,15 +89,21 @@ data::AugmentOptions BuildAugmentOptions(const proto::Augmentation& c) {
   return o;
 }
 
-absl::StatusOr<data::SampleTransform> BuildTwoViewTransform(const proto::Augmentation& config,
-                                                            int input_channels) {
+absl::StatusOr<data::SampleTransform> BuildViewTransform(const proto::Augmentation& config,
+                                                         int input_channels, int num_views) {
+  if (num_views < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("num_views = ", num_views, " must be >= 1"));
+  }
   MOCHI_ASSIGN_OR_RETURN(data::Augmenter augmenter,
                          data::Augmenter::Create(BuildAugmentOptions(config), input_channels));
   return data::SampleTransform(
-      [augmenter = std::move(augmenter)](const data::Example& example,
-                                         uint64_t seed) -> absl::StatusOr<std::vector<at::Tensor>> {
-        return std::vector<at::Tensor>{augmenter.Apply(example.image, data::MixSeed(seed, 0)),
-                                       augmenter.Apply(example.image, data::MixSeed(seed, 1))};
+      [augmenter = std::move(augmenter), num_views](
+          const data::Example& example, uint64_t seed) -> absl::StatusOr<std::vector<at::Tensor>> {
+        std::vector<at::Tensor> views;
+        for (int v = 0; v < num_views; ++v) {
+          views.push_back(augmenter.Apply(example.image, data::MixSeed(seed, v)));
+        }
+        return views;
       });
 }
 

@@ -23,9 +23,10 @@ absl::StatusOr<std::unique_ptr<data::Dataset>> BuildDataset(const proto::Dataset
 
 data::AugmentOptions BuildAugmentOptions(const proto::Augmentation& config);
 
-// The two MoCo views of one sample, with per-view seeds derived from the sample seed.
-absl::StatusOr<data::SampleTransform> BuildTwoViewTransform(const proto::Augmentation& config,
-                                                            int input_channels);
+// `num_views` augmented views of one sample (MoCo: 2; the supervised baseline: 1), view v seeded
+// with MixSeed(sample seed, v), so view 0 is the same whatever the number of views.
+absl::StatusOr<data::SampleTransform> BuildViewTransform(const proto::Augmentation& config,
+                                                         int input_channels, int num_views);
 
 models::ResNetOptions BuildResNetOptions(const proto::Backbone& config, int64_t num_classes);
 

@@ -246,7 +246,8 @@ absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunO
   }
 
   MOCHI_ASSIGN_OR_RETURN(data::SampleTransform transform,
-                         BuildTwoViewTransform(config.augmentation(), dataset->channels()));
+                         BuildViewTransform(config.augmentation(), dataset->channels(),
+                                            /*num_views=*/supervised ? 1 : 2));
   data::LoaderOptions loader_options;
   loader_options.batch_size = config.batch_size() / dist_env.world_size;
   loader_options.rank = dist_env.rank;

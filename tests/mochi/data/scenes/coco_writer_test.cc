@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "eval/coco/mask.h"
 #include "gmock/gmock.h"
@@ -94,8 +95,9 @@ Mask MaskOf(const Json& annotation, int height, int width) {
   } else {
     rle.counts = counts.get<std::vector<uint32_t>>();
   }
-  EXPECT_THAT(eval::coco::ValidateRle(rle), IsOk());
-  if (!eval::coco::ValidateRle(rle).ok()) return Mask(height, width);
+  const absl::Status valid = eval::coco::ValidateRle(rle);
+  EXPECT_THAT(valid, IsOk());
+  if (!valid.ok()) return Mask(height, width);
   Mask mask(height, width);
   mask.bits = eval::coco::DecodeRle(rle).pixels;
   return mask;
