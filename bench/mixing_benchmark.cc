@@ -209,6 +209,18 @@ void TimePieces(int64_t batch, int64_t dim, int64_t k,
         MedianMs([&] { (void)at::topk(sim_detached, n, 1, true, true); }, reps));
     row(absl::StrCat("topk N=", n, " unsorted"),
         MedianMs([&] { (void)at::topk(sim_detached, n, 1, true, false); }, reps));
+    row(absl::StrCat("random draws alone ", name),
+        MedianMs(
+            [&] {
+              const auto long_options = sim_detached.options().dtype(at::kLong);
+              const int64_t s = options.num_mixed_pairs, s_query = options.num_query_mixed;
+              (void)at::randint(n, {batch, s}, gen, long_options);
+              (void)at::randint(n, {batch, s}, gen, long_options);
+              (void)at::rand({batch, s}, gen, sim_detached.options());
+              (void)at::randint(n, {batch, s_query}, gen, long_options);
+              (void)at::rand({batch, s_query}, gen, sim_detached.options());
+            },
+            reps));
     row(absl::StrCat("DrawMixing ", name, " (topk + random draws)"),
         MedianMs([&] { (void)mochi::ssl::DrawMixing(sim_detached, options, gen); }, reps));
     const mochi::ssl::MixingDraws draws = mochi::ssl::DrawMixing(sim_detached, options, gen);

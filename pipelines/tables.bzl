@@ -301,10 +301,10 @@ OVERHEAD = {
         {"id": "step_peak_mib", "label": "step peak tensor memory (MiB)", "file": "bench", "key": "step_peak_mib", "scale": 1.0, "digits": 1},
     ],
     "benchmark": {
-        "default": {"config": DEFAULT_CONFIG, "queue_size": 4096, "mixings": "256:512:0,1024:512:256", "steps": 60},
+        "default": {"config": DEFAULT_CONFIG, "queue_size": 4096, "mixings": "256:512:0,1024:512:256", "steps": 200},
     },
     "notes": {
-        "default": "//bench:mixing_benchmark on configs/pretrain/mocov2_fmnist.pbtxt's model and batch (128), K = 4096, 2 threads, 2 warm-up + 60 measured rounds with the variants interleaved; one run (the seed column is the run). Memory: the largest rise of live CPU tensor storage during one step above what was live before it (activations, gradients, logits, mixing buffers; LibTorch's allocator counted, OpenBLAS scratch not), the larger of 2 steps counted after the timed rounds (counting slows allocation). Timings depend on the machine and on anything else running: run it alone.",
+        "default": "//bench:mixing_benchmark on configs/pretrain/mocov2_fmnist.pbtxt's model and batch (128), K = 4096, 2 threads, 2 warm-up + 200 measured rounds with the variants interleaved (single rounds vary by tens of percent on a 2-core VM, hence many); one run (the seed column is the run). Memory: the largest rise of live CPU tensor storage during one step above what was live before it (activations, gradients, logits, mixing buffers; LibTorch's allocator counted, OpenBLAS scratch not), the larger of 2 steps counted after the timed rounds (counting slows allocation). Timings depend on the machine and on anything else running: run it alone.",
     },
 }
 
