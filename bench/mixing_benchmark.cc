@@ -312,6 +312,12 @@ int main(int argc, char** argv) {
   const std::string config_path = mochi::ResolvePath(absl::GetFlag(FLAGS_config));
   const int warmup = absl::GetFlag(FLAGS_warmup);
   const int steps = absl::GetFlag(FLAGS_steps);
+  // Medians and quartiles need at least one sample.
+  if (steps < 1 || absl::GetFlag(FLAGS_piece_reps) < 1 || warmup < 0) {
+    return Fail(absl::InvalidArgumentError(
+        absl::StrCat("--steps (", steps, ") and --piece_reps (", absl::GetFlag(FLAGS_piece_reps),
+                     ") must be >= 1, --warmup (", warmup, ") >= 0")));
+  }
 
   std::vector<Mixing> mixings;
   for (absl::string_view spec :
