@@ -6,9 +6,9 @@
 // Prints step ms, MoCHi / MoCo-v2 and step / backbone-only (forward + backward + SGD of the query
 // backbone with a 128-way linear probe, one view, same batch) and each variant's peak tensor memory
 // during a step (above what was live before it). Then times the mixing's pieces in
-// isolation: top-N selection (at::topk on [B, K]), DrawMixing, and SyntheticLogits' fast form vs
-// the reference vector form (BuildSyntheticNegatives + SyntheticLogitsFromVectors), forward and
-// forward + backward.
+// isolation: top-N selection (RowTopN, and at::topk for comparison), the random draws, DrawMixing,
+// and SyntheticLogits' fast form vs the reference vector form (BuildSyntheticNegatives +
+// SyntheticLogitsFromVectors), forward and forward + backward.
 //
 // --backbone_study adds a sweep of the backbone-only step over memory format (contiguous /
 // channels_last) and intra-op threads, with process CPU time per step (CPU/wall shows how many
@@ -45,6 +45,8 @@
 #include "mochi/port/cpu_threads.h"
 #include "mochi/port/paths.h"
 #include "mochi/port/text_proto.h"
+#include "mochi/ssl/hard_negative_mixing.h"
+#include "mochi/ssl/row_top_n.h"
 #include "torch/autograd.h"
 #include "torch/optim/sgd.h"
 #include "torch/version.h"
@@ -176,6 +178,25 @@ void TimePieces(int64_t batch, int64_t dim, int64_t k,
                                                           },
                                                           reps));
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(1);
+  // The whole loss head, q -> logits -> cross-entropy -> gradient of q: what mixing adds to a
+  // step outside the encoders (wider logits and their copy included).
+  at::Tensor k0 = at::randn({batch, dim});
+  k0 = k0 / k0.norm(2, 1, true);
+  auto head_ms = [&](const mochi::ssl::MixingOptions* mixing) {
+    return MedianMs(
+        [&] {
+          mochi::ssl::ComputeContrastiveLoss(q_leaf, k0, queue, temperature, mixing, gen)
+              .loss.backward();
+          q_leaf.mutable_grad().reset();
+        },
+        reps);
+  };
+  const double moco_head_ms = head_ms(nullptr);
+  row("loss head MoCo-v2, fwd+bwd", moco_head_ms);
+  for (const auto& [name, options] : mixings) {
+    row(absl::StrCat("loss head ", name, ", fwd+bwd, minus MoCo-v2's"),
+        head_ms(&options) - moco_head_ms);
+  }
   for (const auto& [name, options] : mixings) {
     // The fast form reads q.n_i, q.n_j, q.n_j' with three gathers on the [B, K] logits; each
     // gather's backward materialises a dense [B, K] zero + scatter. One gather of the concatenated
@@ -209,19 +230,12 @@ void TimePieces(int64_t batch, int64_t dim, int64_t k,
         MedianMs([&] { (void)at::topk(sim_detached, n, 1, true, true); }, reps));
     row(absl::StrCat("topk N=", n, " unsorted"),
         MedianMs([&] { (void)at::topk(sim_detached, n, 1, true, false); }, reps));
+    row(absl::StrCat("RowTopN N=", n, " (the mixing's top-N)"),
+        MedianMs([&] { (void)mochi::ssl::RowTopN(sim_detached, n); }, reps));
     row(absl::StrCat("random draws alone ", name),
-        MedianMs(
-            [&] {
-              const auto long_options = sim_detached.options().dtype(at::kLong);
-              const int64_t s = options.num_mixed_pairs, s_query = options.num_query_mixed;
-              (void)at::randint(n, {batch, s}, gen, long_options);
-              (void)at::randint(n, {batch, s}, gen, long_options);
-              (void)at::rand({batch, s}, gen, sim_detached.options());
-              (void)at::randint(n, {batch, s_query}, gen, long_options);
-              (void)at::rand({batch, s_query}, gen, sim_detached.options());
-            },
-            reps));
-    row(absl::StrCat("DrawMixing ", name, " (topk + random draws)"),
+        MedianMs([&] { (void)mochi::ssl::DrawMixingWeights(batch, options, gen, at::kCPU); },
+                 reps));
+    row(absl::StrCat("DrawMixing ", name, " (top-N + random draws)"),
         MedianMs([&] { (void)mochi::ssl::DrawMixing(sim_detached, options, gen); }, reps));
     const mochi::ssl::MixingDraws draws = mochi::ssl::DrawMixing(sim_detached, options, gen);
     // Forward only (under no_grad the autograd bookkeeping is skipped, as in a pure cost view).

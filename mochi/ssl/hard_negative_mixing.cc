@@ -1,8 +1,15 @@
 #include "mochi/ssl/hard_negative_mixing.h"
 
+#include <algorithm>
+#include <cmath>
+#include <mutex>
+
 #include "ATen/ATen.h"
+#include "ATen/CPUGeneratorImpl.h"
 #include "ATen/Parallel.h"
+#include "torch/csrc/autograd/custom_function.h"
 #include "c10/util/Exception.h"
+#include "mochi/ssl/row_top_n.h"
 
 namespace mochi::ssl {
 namespace {
@@ -12,43 +19,207 @@ at::Tensor QueueIndices(const at::Tensor& hardest, const at::Tensor& positions) 
   return hardest.gather(1, positions);
 }
 
-// n_i . n_j for every pair, read straight from the queue rows: [B, s] without building [B, s, D].
-at::Tensor PairDots(const at::Tensor& queue, const at::Tensor& first, const at::Tensor& second) {
-  if (!queue.device().is_cpu()) {
-    // Accelerators: a gather + row-wise dot is fast enough there.
-    const at::Tensor rows = queue.detach();
-    return (rows.index_select(0, first.reshape(-1)) * rows.index_select(0, second.reshape(-1)))
-        .sum(-1)
-        .reshape(first.sizes());
-  }
-  const at::Tensor rows = queue.detach().to(at::kFloat).contiguous();
-  const at::Tensor a = first.contiguous();
-  const at::Tensor b = second.contiguous();
-  at::Tensor out = at::empty(first.sizes(), rows.options());
-  const int64_t dim = rows.size(1);
-  const float* base = rows.data_ptr<float>();
-  const int64_t* ia = a.data_ptr<int64_t>();
-  const int64_t* ib = b.data_ptr<int64_t>();
-  float* result = out.data_ptr<float>();
-  at::parallel_for(0, a.numel(), 1024, [&](int64_t begin, int64_t end) {
-    for (int64_t p = begin; p < end; ++p) {
-      const float* x = base + ia[p] * dim;
-      const float* y = base + ib[p] * dim;
-      // Eight independent partial sums: a single running sum is one dependent add chain (the
-      // compiler may not reorder float adds), which made this loop most of the mixing's cost.
-      float partial[8] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
-      int64_t d = 0;
-      for (; d + 8 <= dim; d += 8) {
-        for (int lane = 0; lane < 8; ++lane) partial[lane] += x[d + lane] * y[d + lane];
+// The detached factors of the fast form. For pair p = (i, j) and query partner j':
+//   pair logit  = w_i q.n_i + w_j q.n_j,        w_i = a / (tau ||a n_i + (1-a) n_j||), w_j likewise
+//   query logit = w_j' q.n_j' + w_q q.q,        w_j' = (1-b) / (tau ||b q + (1-b) n_j'||), w_q likewise
+// Only the q.n (queue logits) and q.q factors carry q's gradient.
+struct Coefficients {
+  at::Tensor queue_index;  // int64 [B, 2s + s']: n_i (s), n_j (s), n_j' (s')
+  at::Tensor weight;       // [B, 2s + s']: w_i, w_j, w_j'
+  at::Tensor self_weight;  // [B, s']: w_q
+};
+
+// ||x n_1 + (1-x) n_2|| for unit n_1, n_2 with n_1 . n_2 = dot.
+template <typename T>
+T MixNorm(T x, T dot) {
+  return std::sqrt(std::max<T>(x * x + (1 - x) * (1 - x) + 2 * x * (1 - x) * dot, T(1e-12)));
+}
+
+// CPU float: one pass per query row, without a [B, s] temporary per formula term.
+Coefficients CoefficientsCpu(const at::Tensor& queue, const at::Tensor& similarity,
+                             const MixingDraws& draws, double temperature) {
+  const at::Tensor rows = queue.detach().contiguous();
+  const at::Tensor sim = similarity.detach().contiguous();
+  const at::Tensor hardest = draws.hardest.contiguous();
+  const at::Tensor first = draws.pair_first.contiguous();
+  const at::Tensor second = draws.pair_second.contiguous();
+  const at::Tensor pair_weight = draws.pair_weight.contiguous();
+  const at::Tensor partner = draws.query_partner.contiguous();
+  const at::Tensor query_weight = draws.query_weight.contiguous();
+  const int64_t batch = sim.size(0), k = sim.size(1), dim = rows.size(1);
+  const int64_t n = hardest.size(1), s = first.size(1), s_query = partner.size(1);
+  Coefficients c;
+  c.queue_index = at::empty({batch, 2 * s + s_query}, hardest.options());
+  c.weight = at::empty({batch, 2 * s + s_query}, sim.options());
+  c.self_weight = at::empty({batch, s_query}, sim.options());
+  const float inv_tau = static_cast<float>(1.0 / temperature);
+  const float* queue_data = rows.data_ptr<float>();
+  const float* sim_data = sim.data_ptr<float>();
+  const int64_t* hardest_data = hardest.data_ptr<int64_t>();
+  const int64_t* first_data = first.data_ptr<int64_t>();
+  const int64_t* second_data = second.data_ptr<int64_t>();
+  const int64_t* partner_data = partner.data_ptr<int64_t>();
+  const float* a_data = pair_weight.data_ptr<float>();
+  const float* b_data = query_weight.data_ptr<float>();
+  int64_t* index_out = c.queue_index.data_ptr<int64_t>();
+  float* weight_out = c.weight.data_ptr<float>();
+  float* self_out = c.self_weight.data_ptr<float>();
+  at::parallel_for(0, batch, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row) {
+      const int64_t* top = hardest_data + row * n;
+      int64_t* index = index_out + row * (2 * s + s_query);
+      float* weight = weight_out + row * (2 * s + s_query);
+      for (int64_t p = 0; p < s; ++p) {
+        const int64_t i = top[first_data[row * s + p]];
+        const int64_t j = top[second_data[row * s + p]];
+        const float* x = queue_data + i * dim;
+        const float* y = queue_data + j * dim;
+        // Eight independent partial sums: one running float sum is a dependent add chain the
+        // compiler may not reorder.
+        float partial[8] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
+        int64_t d = 0;
+        for (; d + 8 <= dim; d += 8) {
+          for (int lane = 0; lane < 8; ++lane) partial[lane] += x[d + lane] * y[d + lane];
+        }
+        float dot = 0.f;
+        for (; d < dim; ++d) dot += x[d] * y[d];
+        for (int lane = 0; lane < 8; ++lane) dot += partial[lane];
+        const float a = a_data[row * s + p];
+        const float scale = inv_tau / MixNorm(a, dot);
+        index[p] = i;
+        index[s + p] = j;
+        weight[p] = a * scale;
+        weight[s + p] = (1 - a) * scale;
       }
-      float dot = 0.f;
-      for (; d < dim; ++d) dot += x[d] * y[d];
-      for (int lane = 0; lane < 8; ++lane) dot += partial[lane];
-      result[p] = dot;
+      for (int64_t p = 0; p < s_query; ++p) {
+        const int64_t j = top[partner_data[row * s_query + p]];
+        const float b = b_data[row * s_query + p];
+        const float scale = inv_tau / MixNorm(b, sim_data[row * k + j]);
+        index[2 * s + p] = j;
+        weight[2 * s + p] = (1 - b) * scale;
+        self_out[row * s_query + p] = b * scale;
+      }
+    }
+  });
+  return c;
+}
+
+// Any device or dtype: the same factors from tensor operations.
+Coefficients CoefficientsFromTensors(const at::Tensor& queue, const at::Tensor& similarity,
+                                     const MixingDraws& draws, double temperature) {
+  const at::Tensor rows = queue.detach();
+  const at::Tensor sim = similarity.detach();
+  const at::Tensor first = QueueIndices(draws.hardest, draws.pair_first);
+  const at::Tensor second = QueueIndices(draws.hardest, draws.pair_second);
+  const at::Tensor partner = QueueIndices(draws.hardest, draws.query_partner);
+  const at::Tensor pair_dots = (rows.index_select(0, first.reshape(-1)) *
+                                rows.index_select(0, second.reshape(-1)))
+                                   .sum(-1)
+                                   .reshape(first.sizes());
+  const at::Tensor a = draws.pair_weight.to(sim.scalar_type());
+  const at::Tensor pair_scale =
+      (a * a + (1 - a) * (1 - a) + 2 * a * (1 - a) * pair_dots).clamp_min(1e-12).rsqrt() /
+      temperature;
+  const at::Tensor b = draws.query_weight.to(sim.scalar_type());
+  const at::Tensor query_scale =
+      (b * b + (1 - b) * (1 - b) + 2 * b * (1 - b) * sim.gather(1, partner))
+          .clamp_min(1e-12)
+          .rsqrt() /
+      temperature;
+  Coefficients c;
+  c.queue_index = at::cat({first, second, partner}, 1);
+  c.weight = at::cat({a * pair_scale, (1 - a) * pair_scale, (1 - b) * query_scale}, 1);
+  c.self_weight = b * query_scale;
+  return c;
+}
+
+// SplitMix64's output function (Steele, Lea and Flood 2014): a bijective 64-bit mix. Element e
+// of a stream is Mix64(stream key + (e + 1) * golden gamma), i.e. SplitMix64's e-th output, so
+// any element can be computed alone: the draws are parallel and independent of the thread count.
+uint64_t Mix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+constexpr uint64_t kGoldenGamma = 0x9E3779B97F4A7C15ull;
+
+uint64_t StreamKey(uint64_t key, uint64_t stream) { return Mix64(key ^ Mix64(stream + 1)); }
+
+// Uniform integers in [0, n), int64, CPU: Lemire's multiply-shift on the high 32 bits (bias
+// below n / 2^32, as at::randint's modulo).
+at::Tensor CounterIndices(uint64_t key, uint64_t stream, at::IntArrayRef shape, int64_t n) {
+  at::Tensor out = at::empty(shape, at::kLong);
+  int64_t* data = out.data_ptr<int64_t>();
+  const uint64_t stream_key = StreamKey(key, stream);
+  at::parallel_for(0, out.numel(), 8192, [&](int64_t begin, int64_t end) {
+    for (int64_t e = begin; e < end; ++e) {
+      const uint64_t bits = Mix64(stream_key + static_cast<uint64_t>(e + 1) * kGoldenGamma) >> 32;
+      data[e] = static_cast<int64_t>((bits * static_cast<uint64_t>(n)) >> 32);
     }
   });
   return out;
 }
+
+// Uniform floats in [0, scale), float32, CPU: 24 random bits, as at::rand.
+at::Tensor CounterUniform(uint64_t key, uint64_t stream, at::IntArrayRef shape, double scale) {
+  at::Tensor out = at::empty(shape, at::kFloat);
+  float* data = out.data_ptr<float>();
+  const uint64_t stream_key = StreamKey(key, stream);
+  const float step = static_cast<float>(scale) / static_cast<float>(1 << 24);
+  at::parallel_for(0, out.numel(), 8192, [&](int64_t begin, int64_t end) {
+    for (int64_t e = begin; e < end; ++e) {
+      const uint64_t bits = Mix64(stream_key + static_cast<uint64_t>(e + 1) * kGoldenGamma) >> 40;
+      data[e] = static_cast<float>(bits) * step;
+    }
+  });
+  return out;
+}
+
+// Synthetic logits from the detached coefficients as one autograd node:
+//   out[:, p]      = w_i q.n_i + w_j q.n_j          (p < s)
+//   out[:, s + p'] = w_j' q.n_j' + w_q (q . stop_grad(q))
+// As separate ops (gather, multiply, three narrows, cat, a q.q product) autograd recorded ~10
+// nodes and their backward built a zero-padded buffer per narrow; here the backward is one
+// scatter-add into the [B, K] similarity gradient and one scaled copy of q.
+class WeightedLogits : public torch::autograd::Function<WeightedLogits> {
+ public:
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& similarity,
+                            const at::Tensor& q, const at::Tensor& queue_index,
+                            const at::Tensor& weight, const at::Tensor& self_weight,
+                            int64_t num_pairs) {
+    const int64_t s = num_pairs;
+    const int64_t s_query = self_weight.size(1);
+    const at::Tensor weighted = similarity.gather(1, queue_index) * weight;
+    const at::Tensor q_dot_q = (q * q).sum(1, /*keepdim=*/true);
+    ctx->save_for_backward({q, queue_index, weight, self_weight});
+    ctx->saved_data["num_pairs"] = num_pairs;
+    ctx->saved_data["k"] = similarity.size(1);
+    return at::cat({weighted.narrow(1, 0, s) + weighted.narrow(1, s, s),
+                    weighted.narrow(1, 2 * s, s_query) + self_weight * q_dot_q},
+                   1);
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_outputs) {
+    const auto saved = ctx->get_saved_variables();
+    const at::Tensor& q = saved[0];
+    const at::Tensor& queue_index = saved[1];
+    const at::Tensor& weight = saved[2];
+    const at::Tensor& self_weight = saved[3];
+    const int64_t s = ctx->saved_data["num_pairs"].toInt();
+    const int64_t k = ctx->saved_data["k"].toInt();
+    const at::Tensor grad = grad_outputs[0];
+    const at::Tensor pair_grad = grad.narrow(1, 0, s);
+    const at::Tensor query_grad = grad.narrow(1, s, grad.size(1) - s);
+    // d out / d q.n at each gathered position: the pair's gradient twice, then the query's.
+    const at::Tensor per_index = at::cat({pair_grad, pair_grad, query_grad}, 1) * weight;
+    const at::Tensor grad_similarity =
+        at::zeros({grad.size(0), k}, grad.options()).scatter_add_(1, queue_index, per_index);
+    // d(q . stop_grad(q)) / dq = q.
+    const at::Tensor grad_q = (query_grad * self_weight).sum(1, /*keepdim=*/true) * q;
+    return {grad_similarity, grad_q, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+  }
+};
 
 void CheckInputs(const at::Tensor& q, const at::Tensor& queue, const at::Tensor& similarity) {
   TORCH_CHECK(q.dim() == 2 && queue.dim() == 2 && q.size(1) == queue.size(1),
@@ -61,27 +232,40 @@ void CheckInputs(const at::Tensor& q, const at::Tensor& queue, const at::Tensor&
 
 }  // namespace
 
-MixingDraws DrawMixing(const at::Tensor& queue_similarity, const MixingOptions& options,
-                       c10::optional<at::Generator> generator) {
-  const int64_t batch = queue_similarity.size(0);
+MixingDraws DrawMixingWeights(int64_t batch, const MixingOptions& options,
+                              c10::optional<at::Generator> generator, at::Device device) {
   const int64_t n = options.num_hardest;
-  TORCH_CHECK(n >= 1 && n <= queue_similarity.size(1), "mixing: N = ", n,
-              " must be in [1, K = ", queue_similarity.size(1), "]");
+  TORCH_CHECK(n >= 1, "mixing: N = ", n, " must be >= 1");
   TORCH_CHECK(options.num_mixed_pairs == 0 || n >= 2, "mixing: s > 0 needs N >= 2");
-  const auto long_options = queue_similarity.options().dtype(at::kLong);
-  const auto float_options = queue_similarity.options().dtype(at::kFloat);
-  MixingDraws draws;
-  // Unsorted: pairs are drawn uniformly from the set, so its order is irrelevant, and sorting
-  // doubled the cost of topk at N = 1024.
-  draws.hardest = std::get<1>(at::topk(queue_similarity.detach(), n, /*dim=*/1, /*largest=*/true,
-                                       /*sorted=*/false));
+  uint64_t key = 0;
+  {
+    at::CPUGeneratorImpl* cpu = at::get_generator_or_default<at::CPUGeneratorImpl>(
+        generator, at::detail::getDefaultCPUGenerator());
+    std::lock_guard<std::mutex> lock(cpu->mutex_);
+    key = cpu->random64();
+  }
   const int64_t s = options.num_mixed_pairs;
   const int64_t s_query = options.num_query_mixed;
-  draws.pair_first = at::randint(n, {batch, s}, generator, long_options);
-  draws.pair_second = at::randint(n, {batch, s}, generator, long_options);
-  draws.pair_weight = at::rand({batch, s}, generator, float_options);
-  draws.query_partner = at::randint(n, {batch, s_query}, generator, long_options);
-  draws.query_weight = at::rand({batch, s_query}, generator, float_options) * options.query_mix_max;
+  MixingDraws draws;
+  draws.pair_first = CounterIndices(key, /*stream=*/0, {batch, s}, n).to(device);
+  draws.pair_second = CounterIndices(key, /*stream=*/1, {batch, s}, n).to(device);
+  draws.pair_weight = CounterUniform(key, /*stream=*/2, {batch, s}, 1.0).to(device);
+  draws.query_partner = CounterIndices(key, /*stream=*/3, {batch, s_query}, n).to(device);
+  draws.query_weight =
+      CounterUniform(key, /*stream=*/4, {batch, s_query}, options.query_mix_max).to(device);
+  return draws;
+}
+
+MixingDraws DrawMixing(const at::Tensor& queue_similarity, const MixingOptions& options,
+                       c10::optional<at::Generator> generator) {
+  TORCH_CHECK(queue_similarity.dim() == 2, "mixing: queue_similarity must be [B, K], got ",
+              queue_similarity.sizes());
+  TORCH_CHECK(options.num_hardest >= 1 && options.num_hardest <= queue_similarity.size(1),
+              "mixing: N = ", options.num_hardest, " must be in [1, K = ",
+              queue_similarity.size(1), "]");
+  MixingDraws draws = DrawMixingWeights(queue_similarity.size(0), options, generator,
+                                        queue_similarity.device());
+  draws.hardest = RowTopN(queue_similarity, options.num_hardest);
   return draws;
 }
 
@@ -93,31 +277,13 @@ at::Tensor SyntheticLogits(const at::Tensor& q, const at::Tensor& queue,
     return SyntheticLogitsFromVectors(q, BuildSyntheticNegatives(q, queue, draws, options),
                                       temperature);
   }
-  const at::Tensor first = QueueIndices(draws.hardest, draws.pair_first);
-  const at::Tensor second = QueueIndices(draws.hardest, draws.pair_second);
-  const at::Tensor partner = QueueIndices(draws.hardest, draws.query_partner);
-  // One gather for q.n_i, q.n_j and q.n_j': each gather's backward materialises a dense [B, K]
-  // zero + scatter (and autograd then sums them), which dominated this function at large K.
-  const int64_t s = first.size(1);
-  const at::Tensor gathered = queue_similarity.gather(1, at::cat({first, second, partner}, 1));
-  // Type 1: q.h = (a q.n_i + (1-a) q.n_j) / ||a n_i + (1-a) n_j||.
-  const at::Tensor a = draws.pair_weight;
-  const at::Tensor pair_norm =
-      (a * a + (1 - a) * (1 - a) + 2 * a * (1 - a) * PairDots(queue, first, second))
-          .clamp_min(1e-12)
-          .sqrt();
-  const at::Tensor pair_logits = (a / pair_norm) * gathered.narrow(1, 0, s) +
-                                 ((1 - a) / pair_norm) * gathered.narrow(1, s, s);
-  // Type 2: q.h' = (b q.q + (1-b) q.n_j) / ||b q + (1-b) n_j||, with q inside h' a constant.
-  const at::Tensor b = draws.query_weight;
-  const at::Tensor q_dot_partner = gathered.narrow(1, 2 * s, partner.size(1));
-  const at::Tensor query_norm =
-      (b * b + (1 - b) * (1 - b) + 2 * b * (1 - b) * q_dot_partner.detach()).clamp_min(1e-12).sqrt();
-  // q . stop_grad(q): value ||q||^2 = 1, gradient stop_grad(q).
-  const at::Tensor q_dot_self = (q * q.detach()).sum(1, /*keepdim=*/true);
-  const at::Tensor query_logits =
-      (b / query_norm) * q_dot_self + ((1 - b) / query_norm) * q_dot_partner;
-  return at::cat({pair_logits, query_logits}, 1) / temperature;
+  const Coefficients c =
+      queue_similarity.device().is_cpu() && queue_similarity.scalar_type() == at::kFloat &&
+              queue.scalar_type() == at::kFloat
+          ? CoefficientsCpu(queue, queue_similarity, draws, temperature)
+          : CoefficientsFromTensors(queue, queue_similarity, draws, temperature);
+  return WeightedLogits::apply(queue_similarity, q, c.queue_index, c.weight, c.self_weight,
+                               draws.pair_first.size(1));
 }
 
 SyntheticNegatives BuildSyntheticNegatives(const at::Tensor& q, const at::Tensor& queue,

@@ -23,6 +23,7 @@
 
 #include "ATen/core/Generator.h"
 #include "ATen/core/Tensor.h"
+#include "c10/core/Device.h"
 
 namespace mochi::ssl {
 
@@ -46,9 +47,16 @@ struct MixingDraws {
 };
 
 // Draws the top-N selection and the mixing coefficients. `queue_similarity` is q.n for every
-// queue entry ([B, K]; only its values are used).
+// queue entry ([B, K]; only its values are used). Fails on NaN similarities.
 MixingDraws DrawMixing(const at::Tensor& queue_similarity, const MixingOptions& options,
                        c10::optional<at::Generator> generator);
+
+// The random part of DrawMixing (all but `hardest`): positions in a top-N set and the weights
+// a and b, placed on `device`. Takes one 64-bit number from `generator` (a CPU generator; null =
+// the default one) and derives every value from it with a counter-based hash, so the draws are
+// computed in parallel, identical for any thread count and device, and resume exactly.
+MixingDraws DrawMixingWeights(int64_t batch, const MixingOptions& options,
+                              c10::optional<at::Generator> generator, at::Device device);
 
 // Synthetic logits q.h / tau for the s + s' synthetic negatives: [B, s + s'] (pair-mixed first).
 //   q: [B, D] L2-normalised query embeddings (carries the gradient).

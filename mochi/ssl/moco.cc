@@ -1,5 +1,7 @@
 #include "mochi/ssl/moco.h"
 
+#include <utility>
+
 #include "ATen/ATen.h"
 #include "c10/util/Exception.h"
 #include "torch/autograd.h"
@@ -13,6 +15,25 @@ EncoderImpl::EncoderImpl(models::ResNet backbone_module, models::ProjectionHead 
 torch::Tensor EncoderImpl::forward(const torch::Tensor& x) {
   const torch::Tensor z = head->forward(backbone->forward_features(x));
   return z / z.norm(2, 1, true).clamp_min(1e-12);
+}
+
+ContrastiveLoss ComputeContrastiveLoss(const torch::Tensor& q, const torch::Tensor& k,
+                                       const torch::Tensor& queue, double temperature,
+                                       const MixingOptions* mixing,
+                                       c10::optional<at::Generator> generator) {
+  const torch::Tensor positive = (q * k).sum(1, /*keepdim=*/true);  // [B, 1]
+  const torch::Tensor negatives = at::matmul(q, queue.t());         // [B, K], q.n
+  std::vector<torch::Tensor> parts = {positive / temperature, negatives / temperature};
+  ContrastiveLoss out;
+  if (mixing != nullptr) {
+    out.draws = DrawMixing(negatives, *mixing, generator);
+    parts.push_back(SyntheticLogits(q, queue, negatives, *out.draws, temperature, *mixing));
+  }
+  out.logits = at::cat(parts, 1);
+  const torch::Tensor target =
+      at::zeros({out.logits.size(0)}, out.logits.options().dtype(at::kLong));
+  out.loss = at::cross_entropy_loss(out.logits, target);
+  return out;
 }
 
 MocoImpl::MocoImpl(Encoder query_encoder, Encoder key_encoder, const MocoOptions& options)
@@ -57,19 +78,11 @@ MocoImpl::Output MocoImpl::forward(const torch::Tensor& im_q, const torch::Tenso
               " is not a multiple of bn_groups = ", options_.bn_groups);
   out.q = EncodeInGroups(*encoder_q, im_q);
   out.k = Keys(im_k);
-  const torch::Tensor positive = (out.q * out.k).sum(1, /*keepdim=*/true);  // [B, 1]
-  const torch::Tensor negatives = at::matmul(out.q, queue.t());             // [B, K], q.n
-  std::vector<torch::Tensor> parts = {positive / options_.temperature,
-                                      negatives / options_.temperature};
-  if (mixing != nullptr) {
-    out.draws = DrawMixing(negatives, *mixing, generator);
-    parts.push_back(
-        SyntheticLogits(out.q, queue, negatives, *out.draws, options_.temperature, *mixing));
-  }
-  out.logits = at::cat(parts, 1);
-  const torch::Tensor target =
-      at::zeros({out.logits.size(0)}, out.logits.options().dtype(at::kLong));
-  out.loss = at::cross_entropy_loss(out.logits, target);
+  ContrastiveLoss loss =
+      ComputeContrastiveLoss(out.q, out.k, queue, options_.temperature, mixing, generator);
+  out.loss = std::move(loss.loss);
+  out.logits = std::move(loss.logits);
+  out.draws = std::move(loss.draws);
   return out;
 }
 

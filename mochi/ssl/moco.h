@@ -42,6 +42,19 @@ struct MocoOptions {
   int64_t bn_groups = 1;
 };
 
+// The InfoNCE head of a MoCo step, from embeddings: logits [q.k, q.n_1 .. q.n_K,
+// (q.h_1 .. q.h_s, q.h'_1 .. q.h'_s')] / tau against target 0. q [B, D] carries the gradient;
+// k [B, D] and queue [K, D] do not. `mixing` null = plain MoCo-v2.
+struct ContrastiveLoss {
+  torch::Tensor loss;                // scalar
+  torch::Tensor logits;              // [B, 1 + K + s + s']
+  std::optional<MixingDraws> draws;  // set when mixing ran
+};
+ContrastiveLoss ComputeContrastiveLoss(const torch::Tensor& q, const torch::Tensor& k,
+                                       const torch::Tensor& queue, double temperature,
+                                       const MixingOptions* mixing,
+                                       c10::optional<at::Generator> generator);
+
 class MocoImpl : public torch::nn::Module {
  public:
   // `key_encoder` must have the query encoder's architecture; its weights are overwritten with

@@ -4,6 +4,7 @@
 
 #include "ATen/ATen.h"
 #include "ATen/CPUGeneratorImpl.h"
+#include "ATen/Parallel.h"
 #include "gtest/gtest.h"
 
 namespace mochi::ssl {
@@ -74,7 +75,7 @@ struct RandomProblem {
   int64_t batch = 6, dim = 16, queue_size = 64;
   MixingOptions options{/*num_hardest=*/8, /*num_mixed_pairs=*/12, /*num_query_mixed=*/5};
   at::Tensor q, queue;
-  RandomProblem() {
+  explicit RandomProblem(int64_t dim_ = 16) : dim(dim_) {
     at::manual_seed(7);
     q = Normalize(at::randn({batch, dim}));
     queue = Normalize(at::randn({queue_size, dim}));
@@ -129,27 +130,91 @@ TEST(HardNegativeMixingTest, SyntheticVectorsAreUnitNormAndBuiltFromTheTopN) {
   EXPECT_FALSE(h.pair_mixed.requires_grad());
 }
 
-// The fast scalar form must equal the vector form in value and in gradient w.r.t. q.
+// The fast scalar form must equal the vector form in value and in gradient w.r.t. q. Float on
+// the CPU runs the fused coefficient loop (dim 13 also runs its tail past the 8 lanes); double
+// runs the tensor-operation form that other devices use.
 TEST(HardNegativeMixingTest, FastFormMatchesVectorFormInValueAndGradient) {
-  RandomProblem p;
-  const MixingDraws d = DrawMixing(at::matmul(p.q, p.queue.t()), p.options,
-                                   at::make_generator<at::CPUGeneratorImpl>(2));
-  const at::Tensor upstream = at::randn({p.batch, 17});
+  for (const int64_t dim : {16, 13}) {
+    for (const at::ScalarType dtype : {at::kFloat, at::kDouble}) {
+      RandomProblem p(dim);
+      p.q = p.q.to(dtype);
+      p.queue = p.queue.to(dtype);
+      const MixingDraws d = DrawMixing(at::matmul(p.q, p.queue.t()), p.options,
+                                       at::make_generator<at::CPUGeneratorImpl>(2));
+      const at::Tensor upstream = at::randn({p.batch, 17}, dtype);
 
-  at::Tensor q_fast = p.q.clone().requires_grad_(true);
-  const at::Tensor fast =
-      SyntheticLogits(q_fast, p.queue, at::matmul(q_fast, p.queue.t()), d, 0.2, p.options);
-  (fast * upstream).sum().backward();
+      at::Tensor q_fast = p.q.clone().requires_grad_(true);
+      const at::Tensor fast =
+          SyntheticLogits(q_fast, p.queue, at::matmul(q_fast, p.queue.t()), d, 0.2, p.options);
+      (fast * upstream).sum().backward();
 
-  at::Tensor q_vec = p.q.clone().requires_grad_(true);
-  const at::Tensor vec = SyntheticLogitsFromVectors(
-      q_vec, BuildSyntheticNegatives(q_vec, p.queue, d, p.options), 0.2);
-  (vec * upstream).sum().backward();
+      at::Tensor q_vec = p.q.clone().requires_grad_(true);
+      const at::Tensor vec = SyntheticLogitsFromVectors(
+          q_vec, BuildSyntheticNegatives(q_vec, p.queue, d, p.options), 0.2);
+      (vec * upstream).sum().backward();
 
-  ASSERT_EQ(fast.sizes(), (at::IntArrayRef{p.batch, 17}));
-  EXPECT_TRUE(at::allclose(fast, vec, 1e-4, 1e-5)) << (fast - vec).abs().max();
-  EXPECT_TRUE(at::allclose(q_fast.grad(), q_vec.grad(), 1e-4, 1e-5))
-      << (q_fast.grad() - q_vec.grad()).abs().max();
+      SCOPED_TRACE(testing::Message() << "dim " << dim << " dtype " << dtype);
+      ASSERT_EQ(fast.sizes(), (at::IntArrayRef{p.batch, 17}));
+      EXPECT_EQ(fast.scalar_type(), dtype);
+      EXPECT_TRUE(at::allclose(fast, vec, 1e-4, 1e-5)) << (fast - vec).abs().max();
+      EXPECT_TRUE(at::allclose(q_fast.grad(), q_vec.grad(), 1e-4, 1e-5))
+          << (q_fast.grad() - q_vec.grad()).abs().max();
+    }
+  }
+}
+
+// The draws are a counter-based hash of one number from the generator: the same for any thread
+// count, different for the next call, and different between the five streams.
+TEST(HardNegativeMixingTest, DrawsDoNotDependOnTheThreadCount) {
+  MixingOptions options{/*num_hardest=*/1024, /*num_mixed_pairs=*/512, /*num_query_mixed=*/256};
+  const int threads = at::get_num_threads();
+  at::set_num_threads(1);
+  const MixingDraws one =
+      DrawMixingWeights(128, options, at::make_generator<at::CPUGeneratorImpl>(9), at::kCPU);
+  at::set_num_threads(2);
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(9);
+  const MixingDraws two = DrawMixingWeights(128, options, gen, at::kCPU);
+  const MixingDraws next = DrawMixingWeights(128, options, gen, at::kCPU);
+  at::set_num_threads(threads);
+  EXPECT_TRUE(at::equal(one.pair_first, two.pair_first));
+  EXPECT_TRUE(at::equal(one.pair_second, two.pair_second));
+  EXPECT_TRUE(at::equal(one.pair_weight, two.pair_weight));
+  EXPECT_TRUE(at::equal(one.query_partner, two.query_partner));
+  EXPECT_TRUE(at::equal(one.query_weight, two.query_weight));
+  EXPECT_FALSE(at::equal(two.pair_first, next.pair_first));
+  EXPECT_FALSE(at::equal(two.pair_first, two.pair_second));
+  EXPECT_FALSE(at::equal(two.pair_first.narrow(1, 0, 256), two.query_partner));
+}
+
+// Uniformity, with bounds at 5 standard deviations of each statistic (fixed seed).
+TEST(HardNegativeMixingTest, DrawsAreUniform) {
+  const int64_t batch = 1024, s = 512, n = 8;
+  MixingOptions options{n, s, /*num_query_mixed=*/s};
+  const MixingDraws d =
+      DrawMixingWeights(batch, options, at::make_generator<at::CPUGeneratorImpl>(3), at::kCPU);
+  const double draws = static_cast<double>(batch * s);
+  // a ~ U(0, 1): mean 1/2, variance 1/12; b ~ U(0, 0.5): mean 1/4, variance 1/48.
+  EXPECT_NEAR(d.pair_weight.mean().item<double>(), 0.5, 5 * std::sqrt(1.0 / 12 / draws));
+  EXPECT_NEAR(d.query_weight.mean().item<double>(), 0.25, 5 * std::sqrt(1.0 / 48 / draws));
+  EXPECT_GE(d.pair_weight.min().item<float>(), 0.f);
+  EXPECT_LT(d.pair_weight.max().item<float>(), 1.f);
+  EXPECT_LT(d.query_weight.max().item<float>(), 0.5f);
+  // Each position in [0, n) drawn draws / n times, binomial standard deviation.
+  const double expected = draws / n;
+  const double sd = std::sqrt(draws * (1.0 / n) * (1 - 1.0 / n));
+  for (const at::Tensor& positions : {d.pair_first, d.pair_second, d.query_partner}) {
+    const at::Tensor counts = at::bincount(positions.reshape(-1));
+    ASSERT_EQ(counts.numel(), n);
+    for (int64_t i = 0; i < n; ++i) {
+      EXPECT_NEAR(counts[i].item<double>(), expected, 5 * sd) << "position " << i;
+    }
+  }
+  // a and the pair positions come from different streams: uncorrelated.
+  const at::Tensor a = d.pair_weight.reshape(-1).to(at::kDouble);
+  const at::Tensor i = d.pair_first.reshape(-1).to(at::kDouble);
+  const double correlation =
+      ((a - a.mean()) * (i - i.mean())).mean().item<double>() / (a.std().item<double>() * i.std().item<double>());
+  EXPECT_NEAR(correlation, 0.0, 5 / std::sqrt(draws));
 }
 
 TEST(HardNegativeMixingTest, GradientThroughSyntheticChangesTheGradient) {

@@ -1,0 +1,103 @@
+#include "mochi/ssl/row_top_n.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <functional>
+#include <vector>
+
+#include "ATen/ATen.h"
+#include "ATen/Parallel.h"
+#include "c10/util/Exception.h"
+
+namespace mochi::ssl {
+namespace {
+
+// Rows shorter than this, or with n above this share of K, are partially sorted whole: the
+// sample cannot cut much work there.
+constexpr int64_t kMinSampledRow = 512;
+constexpr int64_t kMaxSampledShare = 4;  // n <= K / 4
+constexpr int64_t kMaxSample = 1024;
+
+struct Candidate {
+  float value;
+  int64_t index;
+};
+
+// Keeps the n largest of `candidates` in front (any order) and writes their indices.
+void TakeLargest(std::vector<Candidate>& candidates, int64_t n, int64_t* out) {
+  std::nth_element(candidates.begin(), candidates.begin() + (n - 1), candidates.end(),
+                   [](const Candidate& x, const Candidate& y) { return x.value > y.value; });
+  for (int64_t i = 0; i < n; ++i) out[i] = candidates[i].index;
+}
+
+// One row. `sample` and `candidates` are per-thread scratch.
+void SelectRow(const float* row, int64_t k, int64_t n, int64_t* out, std::vector<float>& sample,
+               std::vector<Candidate>& candidates) {
+  candidates.clear();
+  if (k >= kMinSampledRow && n * kMaxSampledShare <= k) {
+    // A strided sample; its r-th largest value leaves, in expectation, about (r + 1) / (m + 1) * K
+    // values above it. Aim for 1.5 n (plus a margin for small n) so that fewer than n is rare.
+    const int64_t m = std::min(k, kMaxSample);
+    const int64_t stride = k / m;
+    sample.resize(m);
+    for (int64_t i = 0; i < m; ++i) sample[i] = row[i * stride];
+    const int64_t rank = std::min(m - 1, (3 * n * (m + 1)) / (2 * k) + 3);
+    std::nth_element(sample.begin(), sample.begin() + rank, sample.end(), std::greater<float>());
+    const float threshold = sample[rank];
+    candidates.resize(k);
+    int64_t kept = 0;
+    for (int64_t i = 0; i < k; ++i) {  // branch-free: write always, advance when kept
+      candidates[kept] = {row[i], i};
+      kept += row[i] >= threshold;
+    }
+    candidates.resize(kept);
+    if (kept >= n) {
+      TakeLargest(candidates, n, out);
+      return;
+    }
+    candidates.clear();  // the sample misjudged; partially sort the whole row
+  }
+  candidates.resize(k);
+  for (int64_t i = 0; i < k; ++i) candidates[i] = {row[i], i};
+  TakeLargest(candidates, n, out);
+}
+
+}  // namespace
+
+at::Tensor RowTopN(const at::Tensor& values, int64_t n) {
+  TORCH_CHECK(values.dim() == 2, "top-N: [B, K] expected, got ", values.sizes());
+  const int64_t batch = values.size(0);
+  const int64_t k = values.size(1);
+  TORCH_CHECK(n >= 1 && n <= k, "top-N: N = ", n, " must be in [1, K = ", k, "]");
+  const at::Tensor detached = values.detach();
+  if (!detached.device().is_cpu() || detached.scalar_type() != at::kFloat) {
+    TORCH_CHECK(!at::isnan(detached).any().item<bool>(),
+                "top-N: NaN in the similarities (has training diverged?)");
+    return std::get<1>(at::topk(detached, n, /*dim=*/1, /*largest=*/true, /*sorted=*/false));
+  }
+  const at::Tensor rows = detached.contiguous();
+  at::Tensor out = at::empty({batch, n}, rows.options().dtype(at::kLong));
+  const float* base = rows.data_ptr<float>();
+  int64_t* result = out.data_ptr<int64_t>();
+  std::atomic<bool> saw_nan{false};
+  at::parallel_for(0, batch, 1, [&](int64_t begin, int64_t end) {
+    std::vector<float> sample;
+    std::vector<Candidate> candidates;
+    for (int64_t b = begin; b < end; ++b) {
+      const float* row = base + b * k;
+      // NaN has no place in a ranking, and std::nth_element's behaviour with it is undefined.
+      bool nan = false;
+      for (int64_t i = 0; i < k; ++i) nan |= std::isnan(row[i]);
+      if (nan) {
+        saw_nan = true;
+        return;
+      }
+      SelectRow(row, k, n, result + b * n, sample, candidates);
+    }
+  });
+  TORCH_CHECK(!saw_nan, "top-N: NaN in the similarities (has training diverged?)");
+  return out;
+}
+
+}  // namespace mochi::ssl
