@@ -232,7 +232,10 @@ def pipeline_table(name, table, lincls_configs):
     reported = []
     for profile in PROFILES:
         rows = _profile_rows(table, profile)
-        if not rows or not _profile_columns(table, profile) or [k for k in transfers if profile not in table["transfers"][k]]:
+        # A profile is reported when it has rows and something to show: columns (figure-only
+        # tables have none) or figures.
+        has_content = _profile_columns(table, profile) or table.get("figures")
+        if not rows or not has_content or [k for k in transfers if profile not in table["transfers"][k]]:
             continue
         reported.append(profile)
         files = {}
@@ -294,6 +297,9 @@ def pipeline_table(name, table, lincls_configs):
             files = files,
             tags = ["manual"],
         )
+    if "default" not in reported:
+        # The default profile is what a fresh machine regenerates: every table must have it.
+        fail("%s has no default-profile report (rows, columns or figures missing?)" % name)
     _runner_and_alias(name, reported)
 
 def _no_profile(name, profile):
