@@ -14,7 +14,8 @@ reports="${BUILD_WORKSPACE_DIRECTORY}/reports"
 mkdir -p "$reports"
 shown="${reports#"$BUILD_WORKSPACE_DIRECTORY"/}"
 revision=$(git -C "$BUILD_WORKSPACE_DIRECTORY" rev-parse HEAD 2>/dev/null || echo unknown)
-if [ -n "$(git -C "$BUILD_WORKSPACE_DIRECTORY" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+# reports/ is this script's output, not code: installing one report must not mark the next dirty.
+if [ -n "$(git -C "$BUILD_WORKSPACE_DIRECTORY" status --porcelain --untracked-files=no -- . ':(exclude)reports' 2>/dev/null)" ]; then
   revision="${revision} (with uncommitted changes)"
 fi
 for f in "$@"; do
