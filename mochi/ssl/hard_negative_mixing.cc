@@ -7,9 +7,9 @@
 #include "ATen/ATen.h"
 #include "ATen/CPUGeneratorImpl.h"
 #include "ATen/Parallel.h"
-#include "torch/csrc/autograd/custom_function.h"
 #include "c10/util/Exception.h"
 #include "mochi/ssl/row_top_n.h"
+#include "torch/csrc/autograd/custom_function.h"
 
 namespace mochi::ssl {
 namespace {

@@ -15,8 +15,9 @@ namespace mochi::ssl {
 //
 // On the CPU with float input, a sample of each row estimates a threshold a little below the
 // n-th largest value, one pass keeps the candidates above it and only they are partially sorted;
-// a row whose sample misjudged falls back to partially sorting the whole row. About 3x cheaper
-// than at::topk(sorted=false) at [128, 4096], n = 256..1024. Other devices use at::topk.
+// a row whose sample misjudged falls back to partially sorting the whole row. At [128, 4096] on
+// 2 threads: 1.4 ms (n = 256) and 2.5 ms (n = 1024) against at::topk(sorted=false)'s 2.7 and
+// 3.0 ms. Other devices and dtypes use at::topk.
 at::Tensor RowTopN(const at::Tensor& values, int64_t n);
 
 }  // namespace mochi::ssl

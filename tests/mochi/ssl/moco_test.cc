@@ -129,5 +129,26 @@ TEST(MocoTest, LogitsAreInfoNceOverPositiveQueueAndSyntheticNegatives) {
   EXPECT_TRUE(at::allclose(mixed.logits.slice(1, 0, 17), plain.logits, 1e-5, 1e-6));
 }
 
+// By hand: q = k = (1, 0), queue n = (0, 1), (-1, 0), tau = 0.5: logits (1, 0, -1) / 0.5, and
+// the loss -log(e^2 / (e^2 + 1 + e^-2)); its gradient w.r.t. q is (sum_j p_j v_j - k) / tau over
+// v = (k, n_1, n_2) with p the softmax (k and the queue are constants).
+TEST(MocoTest, ContrastiveLossByHand) {
+  const at::Tensor q = at::tensor({1.f, 0.f}).reshape({1, 2}).requires_grad_(true);
+  const at::Tensor k = at::tensor({1.f, 0.f}).reshape({1, 2});
+  const at::Tensor queue = at::tensor({0.f, 1.f, -1.f, 0.f}).reshape({2, 2});
+  const ContrastiveLoss loss = ComputeContrastiveLoss(q, k, queue, 0.5, nullptr, c10::nullopt);
+  EXPECT_TRUE(at::allclose(loss.logits, at::tensor({2.f, 0.f, -2.f}).reshape({1, 3})));
+  const double z = std::exp(2.0) + 1.0 + std::exp(-2.0);
+  EXPECT_NEAR(loss.loss.item<double>(), -std::log(std::exp(2.0) / z), 1e-6);
+  loss.loss.backward();
+  // d loss / d logits = p - onehot(0); logits = (q.k, q.n_1, q.n_2) / tau.
+  const double p0 = std::exp(2.0) / z, p1 = 1.0 / z, p2 = std::exp(-2.0) / z;
+  const double grad_x = ((p0 - 1) * 1 + p1 * 0 + p2 * -1) / 0.5;
+  const double grad_y = ((p0 - 1) * 0 + p1 * 1 + p2 * 0) / 0.5;
+  EXPECT_NEAR(q.grad()[0][0].item<double>(), grad_x, 1e-6);
+  EXPECT_NEAR(q.grad()[0][1].item<double>(), grad_y, 1e-6);
+  EXPECT_FALSE(loss.draws.has_value());
+}
+
 }  // namespace
 }  // namespace mochi::ssl
