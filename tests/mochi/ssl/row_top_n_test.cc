@@ -55,6 +55,18 @@ TEST(RowTopNTest, SkewedAndSortedRows) {
   }
 }
 
+// A row built so the strided sample overestimates the threshold: the sample (every 4th value at
+// K = 4096) starts with 100 values far above the rest, and for n = 256 the threshold is the
+// sample's 100th largest, which keeps only those 100. The row must fall back to a whole-row
+// selection and still be exact.
+TEST(RowTopNTest, MisjudgedSampleFallsBackToTheWholeRow) {
+  at::manual_seed(8);
+  at::Tensor values = at::rand({2, 4096});  // in [0, 1)
+  for (int64_t i = 0; i < 100; ++i) values.select(1, 4 * i).fill_(10.0 + i);
+  const int64_t n = 256;
+  EXPECT_TRUE(at::equal(Sorted(RowTopN(values, n)), Sorted(ReferenceTopN(values, n))));
+}
+
 // Ties at the n-th value: any n indices whose values are the n largest are correct.
 TEST(RowTopNTest, TiesAtTheBoundaryGiveTheTopValues) {
   at::manual_seed(5);
