@@ -103,17 +103,21 @@ TEST(PipelineConfigsTest, EveryTransferIsAValidConfigWithItsSeed) {
       EXPECT_EQ(config->run().seed(), SeedOf(name)) << name;
     }
   }
-  // Table 3: supervised and random init, MoCo-v2 and MoCHi; table 2: both methods at 3 lengths.
-  // Two seeds each on the default profile, one on the paper profile.
+  // Table 3: supervised and random init, MoCo-v2 and MoCHi. Two seeds each on the default
+  // profile, one on the paper profile.
   EXPECT_EQ(segmented.size(), 4u * 2 + 4);
   EXPECT_TRUE(segmented.count("default__supervised__s1"));
   EXPECT_TRUE(segmented.count("default__random_init__s1"));
   EXPECT_TRUE(segmented.count("default__mochi_256_512_0__s1"));
   EXPECT_TRUE(segmented.count("paper__supervised_in1k__s0"));
   EXPECT_TRUE(segmented.count("paper__mochi_256_512_0_in1k_e200__s0"));
-  EXPECT_EQ(detected.size(), 6u * 2 + 6);
+  // VOC: table 1's 4 rows and table 2's 6; the ci profile has no VOC cut.
+  EXPECT_EQ(detected.size(), (4u + 6u) * 2 + (4 + 6));
   EXPECT_TRUE(detected.count("default__mocov2_e8__s0"));
   EXPECT_TRUE(detected.count("paper__mocov2_in1k_e800__s0"));
+  EXPECT_TRUE(detected.count("default__mochi_256_2048_2048__s1"));
+  EXPECT_TRUE(detected.count("paper__mochi_256_2048_2048__s0"));
+  EXPECT_FALSE(detected.count("ci__mocov2__s0"));
 }
 
 TEST(PipelineConfigsTest, DefaultProfileRowsDifferOnlyByTheirMixingOrAblation) {
