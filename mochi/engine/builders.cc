@@ -184,6 +184,14 @@ std::unique_ptr<ssl::MixingOptions> BuildMixingOptions(const proto::MoCo& config
   options->num_query_mixed = m.num_query_mixed();
   options->query_mix_max = m.query_mix_max();
   options->gradient_through_synthetic = m.gradient_through_synthetic();
+  switch (m.selection()) {
+    case proto::HardNegativeMixing::HARDEST:
+      options->selection = ssl::MixingSelection::kHardest;
+      break;
+    case proto::HardNegativeMixing::RANDOM:
+      options->selection = ssl::MixingSelection::kRandom;
+      break;
+  }
   return options;
 }
 

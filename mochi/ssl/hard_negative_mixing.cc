@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <mutex>
+#include <numeric>
+#include <utility>
+#include <vector>
 
 #include "ATen/ATen.h"
 #include "ATen/CPUGeneratorImpl.h"
@@ -145,17 +148,24 @@ constexpr uint64_t kGoldenGamma = 0x9E3779B97F4A7C15ull;
 
 uint64_t StreamKey(uint64_t key, uint64_t stream) { return Mix64(key ^ Mix64(stream + 1)); }
 
-// Uniform integers in [0, n), int64, CPU: Lemire's multiply-shift on the high 32 bits (bias
-// below n / 2^32, as at::randint's modulo).
+// Element e of the stream with key `stream_key`.
+uint64_t CounterBits(uint64_t stream_key, int64_t e) {
+  return Mix64(stream_key + static_cast<uint64_t>(e + 1) * kGoldenGamma);
+}
+
+// A uniform integer in [0, n) from 64 random bits: Lemire's multiply-shift on the high 32 bits
+// (bias below n / 2^32, as at::randint's modulo).
+int64_t BelowN(uint64_t bits, int64_t n) {
+  return static_cast<int64_t>(((bits >> 32) * static_cast<uint64_t>(n)) >> 32);
+}
+
+// Uniform integers in [0, n), int64, CPU.
 at::Tensor CounterIndices(uint64_t key, uint64_t stream, at::IntArrayRef shape, int64_t n) {
   at::Tensor out = at::empty(shape, at::kLong);
   int64_t* data = out.data_ptr<int64_t>();
   const uint64_t stream_key = StreamKey(key, stream);
   at::parallel_for(0, out.numel(), 8192, [&](int64_t begin, int64_t end) {
-    for (int64_t e = begin; e < end; ++e) {
-      const uint64_t bits = Mix64(stream_key + static_cast<uint64_t>(e + 1) * kGoldenGamma) >> 32;
-      data[e] = static_cast<int64_t>((bits * static_cast<uint64_t>(n)) >> 32);
-    }
+    for (int64_t e = begin; e < end; ++e) data[e] = BelowN(CounterBits(stream_key, e), n);
   });
   return out;
 }
@@ -168,11 +178,65 @@ at::Tensor CounterUniform(uint64_t key, uint64_t stream, at::IntArrayRef shape, 
   const float step = static_cast<float>(scale) / static_cast<float>(1 << 24);
   at::parallel_for(0, out.numel(), 8192, [&](int64_t begin, int64_t end) {
     for (int64_t e = begin; e < end; ++e) {
-      const uint64_t bits = Mix64(stream_key + static_cast<uint64_t>(e + 1) * kGoldenGamma) >> 40;
-      data[e] = static_cast<float>(bits) * step;
+      data[e] = static_cast<float>(CounterBits(stream_key, e) >> 40) * step;
     }
   });
   return out;
+}
+
+// Per row, n distinct integers in [0, k), every n-subset (and order) equally likely: the first n
+// steps of a Fisher-Yates shuffle of 0..k-1, step t swapping position t with one drawn from
+// [t, k). int64 [rows, n], CPU.
+at::Tensor CounterSubsets(uint64_t key, uint64_t stream, int64_t rows, int64_t k, int64_t n) {
+  at::Tensor out = at::empty({rows, n}, at::kLong);
+  int64_t* data = out.data_ptr<int64_t>();
+  const uint64_t stream_key = StreamKey(key, stream);
+  at::parallel_for(0, rows, 1, [&](int64_t begin, int64_t end) {
+    std::vector<int64_t> pool(k);
+    for (int64_t row = begin; row < end; ++row) {
+      std::iota(pool.begin(), pool.end(), 0);
+      for (int64_t t = 0; t < n; ++t) {
+        std::swap(pool[t], pool[t + BelowN(CounterBits(stream_key, row * n + t), k - t)]);
+        data[row * n + t] = pool[t];
+      }
+    }
+  });
+  return out;
+}
+
+// The counter streams of one step's key.
+enum Stream : uint64_t {
+  kPairFirst = 0,
+  kPairSecond = 1,
+  kPairWeight = 2,
+  kQueryPartner = 3,
+  kQueryWeight = 4,
+  kRandomSelection = 5,
+};
+
+// One 64-bit number from `generator` (null = the default CPU generator): the key of a step.
+uint64_t DrawKey(c10::optional<at::Generator> generator) {
+  at::CPUGeneratorImpl* cpu = at::get_generator_or_default<at::CPUGeneratorImpl>(
+      generator, at::detail::getDefaultCPUGenerator());
+  std::lock_guard<std::mutex> lock(cpu->mutex_);
+  return cpu->random64();
+}
+
+MixingDraws DrawWeightsFromKey(uint64_t key, int64_t batch, const MixingOptions& options,
+                               at::Device device) {
+  const int64_t n = options.num_hardest;
+  TORCH_CHECK(n >= 1, "mixing: N = ", n, " must be >= 1");
+  TORCH_CHECK(options.num_mixed_pairs == 0 || n >= 2, "mixing: s > 0 needs N >= 2");
+  const int64_t s = options.num_mixed_pairs;
+  const int64_t s_query = options.num_query_mixed;
+  MixingDraws draws;
+  draws.pair_first = CounterIndices(key, kPairFirst, {batch, s}, n).to(device);
+  draws.pair_second = CounterIndices(key, kPairSecond, {batch, s}, n).to(device);
+  draws.pair_weight = CounterUniform(key, kPairWeight, {batch, s}, 1.0).to(device);
+  draws.query_partner = CounterIndices(key, kQueryPartner, {batch, s_query}, n).to(device);
+  draws.query_weight =
+      CounterUniform(key, kQueryWeight, {batch, s_query}, options.query_mix_max).to(device);
+  return draws;
 }
 
 // Synthetic logits from the detached coefficients as one autograd node:
@@ -234,38 +298,30 @@ void CheckInputs(const at::Tensor& q, const at::Tensor& queue, const at::Tensor&
 
 MixingDraws DrawMixingWeights(int64_t batch, const MixingOptions& options,
                               c10::optional<at::Generator> generator, at::Device device) {
-  const int64_t n = options.num_hardest;
-  TORCH_CHECK(n >= 1, "mixing: N = ", n, " must be >= 1");
-  TORCH_CHECK(options.num_mixed_pairs == 0 || n >= 2, "mixing: s > 0 needs N >= 2");
-  uint64_t key = 0;
-  {
-    at::CPUGeneratorImpl* cpu = at::get_generator_or_default<at::CPUGeneratorImpl>(
-        generator, at::detail::getDefaultCPUGenerator());
-    std::lock_guard<std::mutex> lock(cpu->mutex_);
-    key = cpu->random64();
-  }
-  const int64_t s = options.num_mixed_pairs;
-  const int64_t s_query = options.num_query_mixed;
-  MixingDraws draws;
-  draws.pair_first = CounterIndices(key, /*stream=*/0, {batch, s}, n).to(device);
-  draws.pair_second = CounterIndices(key, /*stream=*/1, {batch, s}, n).to(device);
-  draws.pair_weight = CounterUniform(key, /*stream=*/2, {batch, s}, 1.0).to(device);
-  draws.query_partner = CounterIndices(key, /*stream=*/3, {batch, s_query}, n).to(device);
-  draws.query_weight =
-      CounterUniform(key, /*stream=*/4, {batch, s_query}, options.query_mix_max).to(device);
-  return draws;
+  return DrawWeightsFromKey(DrawKey(generator), batch, options, device);
 }
 
 MixingDraws DrawMixing(const at::Tensor& queue_similarity, const MixingOptions& options,
                        c10::optional<at::Generator> generator) {
   TORCH_CHECK(queue_similarity.dim() == 2, "mixing: queue_similarity must be [B, K], got ",
               queue_similarity.sizes());
-  TORCH_CHECK(options.num_hardest >= 1 && options.num_hardest <= queue_similarity.size(1),
-              "mixing: N = ", options.num_hardest, " must be in [1, K = ",
-              queue_similarity.size(1), "]");
-  MixingDraws draws = DrawMixingWeights(queue_similarity.size(0), options, generator,
-                                        queue_similarity.device());
-  draws.hardest = RowTopN(queue_similarity, options.num_hardest);
+  const int64_t batch = queue_similarity.size(0), k = queue_similarity.size(1);
+  TORCH_CHECK(options.num_hardest >= 1 && options.num_hardest <= k, "mixing: N = ",
+              options.num_hardest, " must be in [1, K = ", k, "]");
+  const uint64_t key = DrawKey(generator);
+  MixingDraws draws = DrawWeightsFromKey(key, batch, options, queue_similarity.device());
+  switch (options.selection) {
+    case MixingSelection::kHardest:
+      draws.hardest = RowTopN(queue_similarity, options.num_hardest);
+      break;
+    case MixingSelection::kRandom:
+      // The values are not used, but a NaN means training diverged, as for the top-N.
+      TORCH_CHECK(!at::isnan(queue_similarity.detach()).any().item<bool>(),
+                  "mixing: NaN in the similarities (has training diverged?)");
+      draws.hardest = CounterSubsets(key, kRandomSelection, batch, k, options.num_hardest)
+                          .to(queue_similarity.device());
+      break;
+  }
   return draws;
 }
 

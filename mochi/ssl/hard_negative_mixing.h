@@ -27,6 +27,12 @@
 
 namespace mochi::ssl {
 
+// Which N queue negatives are mixed.
+enum class MixingSelection {
+  kHardest,  // the N largest q.n: MoCHi
+  kRandom,   // N distinct negatives drawn uniformly per query: the ablation without hardness
+};
+
 struct MixingOptions {
   int64_t num_hardest = 0;      // N
   int64_t num_mixed_pairs = 0;  // s
@@ -34,11 +40,14 @@ struct MixingOptions {
   double query_mix_max = 0.5;   // b ~ U(0, query_mix_max)
   // false: synthetic points are constants (the paper's implementations); uses the fast form.
   bool gradient_through_synthetic = false;
+  MixingSelection selection = MixingSelection::kHardest;
 };
 
 // The random draws of one step; exposed so tests and statistics can recompute every value.
 struct MixingDraws {
-  at::Tensor hardest;        // int64 [B, N] queue indices of the N largest q.n, in no set order
+  // int64 [B, N] queue indices of the selected negatives, in no set order: the N largest q.n
+  // (kHardest) or N distinct uniform draws (kRandom).
+  at::Tensor hardest;
   at::Tensor pair_first;     // int64 [B, s] positions in `hardest` (n_i)
   at::Tensor pair_second;    // int64 [B, s] positions in `hardest` (n_j)
   at::Tensor pair_weight;    // float [B, s] a
@@ -46,8 +55,10 @@ struct MixingDraws {
   at::Tensor query_weight;   // float [B, s'] b
 };
 
-// Draws the top-N selection and the mixing coefficients. `queue_similarity` is q.n for every
-// queue entry ([B, K]; only its values are used). Fails on NaN similarities.
+// Draws the selection of N negatives and the mixing coefficients. `queue_similarity` is q.n for
+// every queue entry ([B, K]; only its values are used). Fails on NaN similarities with either
+// selection. Both selections take the same single number from `generator`, and the draws other
+// than `hardest` do not depend on the selection.
 MixingDraws DrawMixing(const at::Tensor& queue_similarity, const MixingOptions& options,
                        c10::optional<at::Generator> generator);
 

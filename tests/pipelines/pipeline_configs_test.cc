@@ -132,5 +132,31 @@ TEST(PipelineConfigsTest, DefaultProfileRowsDifferOnlyByTheirMixingOrAblation) {
   }
 }
 
+// The selection ablation's random rows must be their hardest-N rows with only the selection
+// changed, or the table would compare more than hardness.
+TEST(PipelineConfigsTest, RandomSelectionRowsDifferFromTheirRowOnlyBySelection) {
+  std::map<std::string, proto::PretrainConfig> config_of;
+  for (const nlohmann::json& run : PipelineRuns()) {
+    if (!run.contains("config")) continue;
+    absl::StatusOr<proto::PretrainConfig> config =
+        LoadConfig<proto::PretrainConfig>(run["config"], run["override"]);
+    ASSERT_THAT(config, IsOk()) << run["name"];
+    config_of[run["name"]] = *config;
+  }
+  for (const std::string row : {"default__mochi_256_512_0", "default__mochi_1024_512_256"}) {
+    for (const std::string seed : {"__s0", "__s1"}) {
+      ASSERT_TRUE(config_of.count(row + "_random" + seed)) << row;
+      ASSERT_TRUE(config_of.count(row + seed)) << row;
+      proto::PretrainConfig random = config_of[row + "_random" + seed];
+      EXPECT_EQ(random.moco().mixing().selection(), proto::HardNegativeMixing::RANDOM) << row;
+      EXPECT_EQ(config_of[row + seed].moco().mixing().selection(),
+                proto::HardNegativeMixing::HARDEST)
+          << row;
+      random.mutable_moco()->mutable_mixing()->clear_selection();
+      EXPECT_EQ(ToTextProto(random), ToTextProto(config_of[row + seed])) << row;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace mochi

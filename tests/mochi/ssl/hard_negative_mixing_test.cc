@@ -217,6 +217,57 @@ TEST(HardNegativeMixingTest, DrawsAreUniform) {
   EXPECT_NEAR(correlation, 0.0, 5 / std::sqrt(draws));
 }
 
+// RANDOM ignores q.n: with negatives 0..N-1 the hardest of every row, each queue index is still
+// selected by a row with probability N / K (bounds at 5 binomial standard deviations).
+TEST(HardNegativeMixingTest, RandomSelectionIsUniformOverTheQueue) {
+  const int64_t batch = 2048, k = 64, n = 8;
+  MixingOptions options{n, /*num_mixed_pairs=*/4, /*num_query_mixed=*/2};
+  options.selection = MixingSelection::kRandom;
+  const at::Tensor similarity = -at::arange(k, at::kFloat).expand({batch, k}).contiguous();
+  const int threads = at::get_num_threads();
+  at::set_num_threads(1);
+  const MixingDraws one =
+      DrawMixing(similarity, options, at::make_generator<at::CPUGeneratorImpl>(5));
+  at::set_num_threads(2);
+  const MixingDraws d = DrawMixing(similarity, options, at::make_generator<at::CPUGeneratorImpl>(5));
+  at::set_num_threads(threads);
+  EXPECT_TRUE(at::equal(one.hardest, d.hardest));
+
+  ASSERT_EQ(d.hardest.size(0), batch);
+  ASSERT_EQ(d.hardest.size(1), n);
+  const at::Tensor sorted = std::get<0>(d.hardest.sort(1));
+  EXPECT_GE(sorted.min().item<int64_t>(), 0);
+  EXPECT_LT(sorted.max().item<int64_t>(), k);
+  EXPECT_TRUE((sorted.narrow(1, 1, n - 1) > sorted.narrow(1, 0, n - 1)).all().item<bool>())
+      << "indices repeat within a row";
+  const at::Tensor counts = at::bincount(d.hardest.reshape(-1), {}, k);
+  const double p = static_cast<double>(n) / k;
+  const double sd = std::sqrt(batch * p * (1 - p));
+  for (int64_t i = 0; i < k; ++i) {
+    EXPECT_NEAR(counts[i].item<double>(), batch * p, 5 * sd) << "queue index " << i;
+  }
+
+  // Only `hardest` depends on the selection: the other draws are those of the top-N path.
+  MixingOptions hardest_options = options;
+  hardest_options.selection = MixingSelection::kHardest;
+  const MixingDraws top =
+      DrawMixing(similarity, hardest_options, at::make_generator<at::CPUGeneratorImpl>(5));
+  EXPECT_TRUE(at::equal(std::get<0>(top.hardest.sort(1)), at::arange(n).expand({batch, n})));
+  EXPECT_TRUE(at::equal(top.pair_first, d.pair_first));
+  EXPECT_TRUE(at::equal(top.pair_second, d.pair_second));
+  EXPECT_TRUE(at::equal(top.pair_weight, d.pair_weight));
+  EXPECT_TRUE(at::equal(top.query_partner, d.query_partner));
+  EXPECT_TRUE(at::equal(top.query_weight, d.query_weight));
+}
+
+TEST(HardNegativeMixingTest, RandomSelectionRejectsNaNSimilarities) {
+  MixingOptions options{/*num_hardest=*/2, /*num_mixed_pairs=*/1, /*num_query_mixed=*/0};
+  options.selection = MixingSelection::kRandom;
+  at::Tensor similarity = at::zeros({2, 8});
+  similarity[1][3] = std::nan("");
+  EXPECT_THROW(DrawMixing(similarity, options, c10::nullopt), c10::Error);
+}
+
 TEST(HardNegativeMixingTest, GradientThroughSyntheticChangesTheGradient) {
   RandomProblem p;
   const MixingDraws d = DrawMixing(at::matmul(p.q, p.queue.t()), p.options,
