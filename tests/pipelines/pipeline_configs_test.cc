@@ -24,6 +24,20 @@ nlohmann::json PipelineRuns() {
   return nlohmann::json::parse(text.ok() ? *text : "[]");
 }
 
+// Every run's resolved pretraining config by run name (random-init rows have none). A config that
+// does not load fails the calling test and is left out.
+std::map<std::string, proto::PretrainConfig> PretrainConfigsByName() {
+  std::map<std::string, proto::PretrainConfig> config_of;
+  for (const nlohmann::json& run : PipelineRuns()) {
+    if (!run.contains("config")) continue;
+    absl::StatusOr<proto::PretrainConfig> config =
+        LoadConfig<proto::PretrainConfig>(run["config"], run["override"]);
+    EXPECT_THAT(config, IsOk()) << run["name"];
+    if (config.ok()) config_of[run["name"]] = *std::move(config);
+  }
+  return config_of;
+}
+
 int SeedOf(const std::string& run_name) {
   return std::stoi(run_name.substr(run_name.rfind("__s") + 3));
 }
@@ -71,15 +85,9 @@ TEST(PipelineConfigsTest, OneRunNameIsOnePretraining) {
 // had moved to 0.1) silently repeats its baseline.
 TEST(PipelineConfigsTest, TwoRunNamesAreTwoDifferentPretrainings) {
   std::map<std::string, std::string> name_of;
-  for (const nlohmann::json& run : PipelineRuns()) {
-    if (!run.contains("config")) continue;
-    const std::string name = run["name"];
-    absl::StatusOr<proto::PretrainConfig> config =
-        LoadConfig<proto::PretrainConfig>(run["config"], run["override"]);
-    ASSERT_THAT(config, IsOk()) << name;
-    const auto [it, inserted] = name_of.emplace(ToTextProto(*config), name);
-    EXPECT_TRUE(inserted || it->second == name)
-        << name << " and " << it->second << " resolve to the same config";
+  for (const auto& [name, config] : PretrainConfigsByName()) {
+    const auto [it, inserted] = name_of.emplace(ToTextProto(config), name);
+    EXPECT_TRUE(inserted) << name << " and " << it->second << " resolve to the same config";
   }
 }
 
@@ -121,28 +129,17 @@ TEST(PipelineConfigsTest, EveryTransferIsAValidConfigWithItsSeed) {
 }
 
 TEST(PipelineConfigsTest, DefaultProfileRowsDifferOnlyByTheirMixingOrAblation) {
-  for (const nlohmann::json& run : PipelineRuns()) {
-    const std::string name = run["name"];
-    if (name.rfind("default__", 0) != 0 || !run.contains("config")) continue;
-    absl::StatusOr<proto::PretrainConfig> config =
-        LoadConfig<proto::PretrainConfig>(run["config"], run["override"]);
-    ASSERT_THAT(config, IsOk()) << name;
-    EXPECT_EQ(config->run().profile(), proto::DEFAULT) << name;
-    EXPECT_EQ(config->moco().has_mixing(), name.find("mochi") != std::string::npos) << name;
+  for (const auto& [name, config] : PretrainConfigsByName()) {
+    if (name.rfind("default__", 0) != 0) continue;
+    EXPECT_EQ(config.run().profile(), proto::DEFAULT) << name;
+    EXPECT_EQ(config.moco().has_mixing(), name.find("mochi") != std::string::npos) << name;
   }
 }
 
 // The selection ablation's random rows must be their hardest-N rows with only the selection
 // changed, or the table would compare more than hardness.
 TEST(PipelineConfigsTest, RandomSelectionRowsDifferFromTheirRowOnlyBySelection) {
-  std::map<std::string, proto::PretrainConfig> config_of;
-  for (const nlohmann::json& run : PipelineRuns()) {
-    if (!run.contains("config")) continue;
-    absl::StatusOr<proto::PretrainConfig> config =
-        LoadConfig<proto::PretrainConfig>(run["config"], run["override"]);
-    ASSERT_THAT(config, IsOk()) << run["name"];
-    config_of[run["name"]] = *config;
-  }
+  std::map<std::string, proto::PretrainConfig> config_of = PretrainConfigsByName();
   for (const std::string row : {"default__mochi_256_512_0", "default__mochi_1024_512_256"}) {
     for (const std::string seed : {"__s0", "__s1"}) {
       ASSERT_TRUE(config_of.count(row + "_random" + seed)) << row;
