@@ -49,7 +49,7 @@ CountingCpuAllocator* CountingCpuAllocator::Install() {
   return instance;
 }
 
-c10::DataPtr CountingCpuAllocator::allocate(size_t bytes) const {
+c10::DataPtr CountingCpuAllocator::allocate(size_t bytes) {
   c10::DataPtr wrapped = wrapped_->allocate(bytes);
   if (!enabled_.load()) return wrapped;
   void* data = wrapped.get();

@@ -35,7 +35,10 @@ class CountingCpuAllocator final : public c10::Allocator {
   // default CPU allocator does).
   explicit CountingCpuAllocator(c10::Allocator* wrapped);
 
-  c10::DataPtr allocate(size_t bytes) const override;
+  c10::DataPtr allocate(size_t bytes) override;
+  void copy_data(void* dest, const void* src, std::size_t count) const override {
+    default_copy_data(dest, src, count);
+  }
   // LibTorch's raw_allocate (used by oneDNN) needs a deleter that frees by data pointer alone.
   c10::DeleterFnPtr raw_deleter() const override { return &Free; }
 

@@ -42,16 +42,22 @@
 #include "bench/counting_allocator.h"
 #include "mochi/config/validate.h"
 #include "mochi/engine/builders.h"
+#include "mochi/port/autocast.h"
 #include "mochi/port/cpu_threads.h"
+#include "mochi/port/device.h"
+#include "mochi/port/libtorch_info.h"
 #include "mochi/port/paths.h"
 #include "mochi/port/text_proto.h"
 #include "mochi/ssl/hard_negative_mixing.h"
 #include "mochi/ssl/row_top_n.h"
 #include "torch/autograd.h"
+#include "torch/cuda.h"
 #include "torch/optim/sgd.h"
-#include "torch/version.h"
 
 ABSL_FLAG(std::string, config, "configs/pretrain/mocov2_fmnist.pbtxt", "PretrainConfig.");
+ABSL_FLAG(std::string, override, "",
+          "Text-proto merged into the config, e.g. 'run { autocast_bf16: true channels_last: true }'.");
+ABSL_FLAG(std::string, device, "cpu", "Device of the models and the batch, e.g. cuda.");
 ABSL_FLAG(std::string, queue_sizes, "4096,65536", "Comma-separated queue sizes K.");
 ABSL_FLAG(std::string, mixings, "256:512:0,1024:512:256",
           "Comma-separated MoCHi settings N:s:s' (each compared with MoCo-v2).");
@@ -95,10 +101,19 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
+// The device the steps run on; CUDA work is asynchronous, so a timed call ends with a sync.
+at::Device g_device(at::kCPU);
+
+void Synchronize() {
+  if (g_device.is_cuda()) torch::cuda::synchronize(g_device.index());
+}
+
 // Seconds of one call of `fn`.
 double Time(const std::function<void()>& fn) {
+  Synchronize();
   const auto t0 = Clock::now();
   fn();
+  Synchronize();
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
@@ -122,10 +137,16 @@ struct BackboneStep {
   std::unique_ptr<torch::optim::SGD> sgd;
   at::Tensor input;
   at::Tensor target;
+  bool autocast_bf16 = false;  // the forward under bf16 autocast, as MoCo's encoders then run
 
   void Run() {
     sgd->zero_grad();
-    at::cross_entropy_loss(net->forward(input), target).backward();
+    at::Tensor logits;
+    {
+      const mochi::Bf16AutocastGuard autocast(input.device().type(), autocast_bf16);
+      logits = net->forward(input).to(at::kFloat);
+    }
+    at::cross_entropy_loss(logits, target).backward();
     sgd->step();
   }
 };
@@ -136,6 +157,7 @@ absl::StatusOr<BackboneStep> MakeBackboneStep(const mochi::proto::PretrainConfig
   auto net = mochi::models::MakeResNet(mochi::BuildResNetOptions(config.backbone(), 128));
   if (!net.ok()) return net.status();
   b.net = *net;
+  b.net->to(g_device);
   if (channels_last) {
     // Module::to has no memory-format overload in LibTorch: convert the 4-d weights in place.
     torch::NoGradGuard no_grad;
@@ -148,7 +170,8 @@ absl::StatusOr<BackboneStep> MakeBackboneStep(const mochi::proto::PretrainConfig
                                                   .momentum(config.optimizer().momentum())
                                                   .weight_decay(config.optimizer().weight_decay()));
   b.input = channels_last ? input.contiguous(at::MemoryFormat::ChannelsLast) : input;
-  b.target = at::randint(128, {input.size(0)}, at::kLong);
+  b.target = at::randint(128, {input.size(0)}, at::kLong).to(g_device);
+  b.autocast_bf16 = config.run().autocast_bf16();
   return b;
 }
 
@@ -321,9 +344,20 @@ int main(int argc, char** argv) {
   mochi::bench::CountingCpuAllocator* const memory =
       absl::GetFlag(FLAGS_count_memory) ? mochi::bench::CountingCpuAllocator::Install() : nullptr;
   const int threads = absl::GetFlag(FLAGS_threads);
-  // As the training binaries: intra-op threads, OpenBLAS in the calling thread.
+  // As the training binaries.
   const mochi::CpuThreads cpu_threads = mochi::ConfigureCpuThreads(threads);
   const std::string config_path = mochi::ResolvePath(absl::GetFlag(FLAGS_config));
+  const std::string override_text = absl::GetFlag(FLAGS_override);
+  if (absl::StatusOr<at::Device> device = mochi::ResolveDevice(absl::GetFlag(FLAGS_device));
+      device.ok()) {
+    g_device = *device;
+  } else {
+    return Fail(device.status());
+  }
+  if (g_device.is_cuda() && (absl::GetFlag(FLAGS_count_memory) || absl::GetFlag(FLAGS_pieces))) {
+    return Fail(absl::InvalidArgumentError("--count_memory and --pieces measure CPU work only: "
+                                           "add --count_memory=false --pieces=false"));
+  }
   const int warmup = absl::GetFlag(FLAGS_warmup);
   const int steps = absl::GetFlag(FLAGS_steps);
   // Medians and quartiles need at least one sample.
@@ -344,22 +378,25 @@ int main(int argc, char** argv) {
                                     " num_query_mixed: ", v[2], " }")});
   }
 
+  const mochi::LibTorchInfo libtorch = mochi::LinkedLibTorch();
   std::printf(
-      "config %s, intra-op threads %d (at::get_num_threads %d), OpenBLAS threads %d (-1: not "
-      "OpenBLAS), warm-up %d, %d measured rounds, variants interleaved in rotating order\n",
-      absl::GetFlag(FLAGS_config).c_str(), threads, cpu_threads.intra_op, cpu_threads.blas, warmup,
+      "config %s, override '%s', device %s, LibTorch %s (BLAS %s), intra-op threads %d "
+      "(at::get_num_threads %d), warm-up %d, %d measured rounds, variants interleaved in "
+      "rotating order\n",
+      absl::GetFlag(FLAGS_config).c_str(), override_text.c_str(), g_device.str().c_str(),
+      libtorch.version.c_str(), libtorch.blas.c_str(), threads, cpu_threads.intra_op, warmup,
       steps);
 
   for (const int64_t k : ParseInts(absl::GetFlag(FLAGS_queue_sizes))) {
     auto base = mochi::LoadConfig<mochi::proto::PretrainConfig>(
-        config_path, absl::StrCat("moco { queue_size: ", k, " }"));
+        config_path, absl::StrCat(override_text, " moco { queue_size: ", k, " }"));
     if (!base.ok()) return Fail(base.status());
     const int64_t batch = base->batch_size();
     const int64_t channels = base->backbone().in_channels();
     const int64_t size = base->augmentation().crop_size();
     torch::manual_seed(0);
-    const at::Tensor im_q = at::randn({batch, channels, size, size});
-    const at::Tensor im_k = at::randn({batch, channels, size, size});
+    const at::Tensor im_q = at::randn({batch, channels, size, size}).to(g_device);
+    const at::Tensor im_k = at::randn({batch, channels, size, size}).to(g_device);
     const at::Tensor labels = at::full({batch}, -1, at::kLong);
 
     // Variants: 0 = backbone only, 1 = MoCo-v2, 2.. = MoCHi settings. One model each, so the
@@ -371,7 +408,7 @@ int main(int argc, char** argv) {
       int64_t step_peak_bytes = 0;  // max over 2 counted steps of (peak during step - live before)
     };
     std::vector<Variant> variants;
-    auto backbone = MakeBackboneStep(*base, im_q, /*channels_last=*/false);
+    auto backbone = MakeBackboneStep(*base, im_q, base->run().channels_last());
     if (!backbone.ok()) return Fail(backbone.status());
     auto backbone_ptr = std::make_shared<BackboneStep>(std::move(*backbone));
     variants.push_back(
@@ -381,11 +418,12 @@ int main(int argc, char** argv) {
     for (int v = -1; v < static_cast<int>(mixings.size()); ++v) {
       auto config = v < 0 ? base
                           : mochi::LoadConfig<mochi::proto::PretrainConfig>(
-                                config_path, absl::StrCat("moco { queue_size: ", k, " ",
+                                config_path, absl::StrCat(override_text, " moco { queue_size: ", k, " ",
                                                           mixings[v].override_text, " }"));
       if (!config.ok()) return Fail(config.status());
       auto moco = mochi::BuildMoco(*config);
       if (!moco.ok()) return Fail(moco.status());
+      (*moco)->to(g_device);
       std::shared_ptr<mochi::ssl::MixingOptions> mixing = mochi::BuildMixingOptions(config->moco());
       if (mixing) piece_mixings.push_back({mixings[v].name, *mixing});
       auto sgd = std::make_shared<torch::optim::SGD>(
@@ -481,8 +519,8 @@ int main(int argc, char** argv) {
         }
         // A run directory's env.txt keys, so the report's provenance block can read them.
         const std::string env = absl::StrCat(
-            "libtorch: ", TORCH_VERSION, "\ndevice: cpu\nintra_op_threads: ", cpu_threads.intra_op,
-            "\nblas_threads: ", cpu_threads.blas, "\nstarted: ", started, "\n");
+            "libtorch: ", libtorch.version, "\ndevice: ", g_device.str(), "\nintra_op_threads: ",
+            cpu_threads.intra_op, "\nblas: ", libtorch.blas, "\nstarted: ", started, "\n");
         if (absl::Status status = mochi::WriteFileAtomically(
                 absl::StrCat(mochi::ResolvePath(dir), "/k", k, "_", VariantSlug(variant.name),
                              "_env.txt"),

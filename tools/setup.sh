@@ -1,18 +1,29 @@
 #!/usr/bin/env bash
-# Installs every Debian package the MoCHi benchmark suite needs. Idempotent: packages already
-# installed are skipped, so a second run costs one dpkg query. Needs root (or sudo) and Debian 12.
+# Installs what the MoCHi benchmark suite needs: Debian packages, and LibTorch 2.11.0 unpacked
+# from the pinned PyPI `torch` wheel (plus the CUDA runtime libraries it loads) into the
+# project-local prefix .deps/libtorch, which Bazel uses by default (third_party/libtorch.bzl).
+#   bash tools/setup.sh          CPU builds: torch + cudart + CUPTI (libtorch_cpu links both)
+#   bash tools/setup.sh --cuda   also what --config=cuda binaries load (cuBLAS, cuDNN, NCCL, ...)
+# Idempotent: a second run checks what is there and downloads nothing. Needs root (or sudo) and
+# Debian 12 for the packages; wheels are cached in ${MOCHI_WHEEL_CACHE:-~/.cache/mochi/wheels}.
 set -euo pipefail
+cd "$(dirname "$0")/.."
+want_cuda=0
+for arg in "$@"; do
+  case "$arg" in
+    --cuda) want_cuda=1 ;;
+    *) echo "setup: unknown argument $arg (usage: bash tools/setup.sh [--cuda])" >&2; exit 2 ;;
+  esac
+done
 
 PACKAGES=(
   bazel-bootstrap        # Bazel 4.2.3 (/usr/bin/bazel)
   bazel-rules-java       # @rules_java: Bazel 4 loads it during C++ toolchain resolution
-  libtorch-dev           # LibTorch 1.13.1, CPU
-  libgloo-dev            # headers for c10d ProcessGroupGloo
   libabsl-dev            # Abseil 20220623
   libprotobuf-dev        # Protobuf 3.21 runtime + well-known types
   protobuf-compiler      # protoc
   libgtest-dev           # GoogleTest / GoogleMock (static)
-  libopenblas0-pthread   # replaces reference BLAS (30x faster matmul)
+  unzip                  # unpacks the torch and nvidia wheels
   libstb-dev             # stb_image: JPEG/PNG decoding for the ImageFolder reader
   dataset-fashion-mnist  # the default profile's data: /usr/share/datasets/fashion-mnist
   zlib1g-dev             # gunzip of the idx files
@@ -55,17 +66,11 @@ fi
 check() { [ -e "$1" ] || { echo "setup: expected $1 ($2) is missing" >&2; exit 1; }; }
 check /usr/bin/bazel bazel-bootstrap
 check /usr/share/bazel/rules/java rules_java
-check /usr/include/torch/csrc/api/include/torch/torch.h libtorch-dev
-check /usr/include/gloo/config.h libgloo-dev
 check /usr/include/absl/status/status.h libabsl-dev
 check /usr/bin/protoc protobuf-compiler
 check /usr/lib/x86_64-linux-gnu/libgtest.a libgtest-dev
 check /usr/include/stb/stb_image.h libstb-dev
 check /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz dataset-fashion-mnist
-blas=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 || true)
-case "$blas" in
-  *openblas*) ;;
-  *) echo "setup: warning: libblas.so.3 resolves to $blas, not OpenBLAS; matmul will be ~30x slower." \
-          "Fix: update-alternatives --config libblas.so.3-x86_64-linux-gnu" >&2 ;;
-esac
+
+bash tools/install_libtorch.sh "$want_cuda"
 echo "setup: ok"

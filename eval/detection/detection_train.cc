@@ -24,6 +24,7 @@
 #include "mochi/engine/builders.h"
 #include "mochi/engine/checkpoint.h"
 #include "mochi/port/cpu_threads.h"
+#include "mochi/port/device.h"
 #include "mochi/port/paths.h"
 #include "mochi/port/status_macros.h"
 #include "mochi/port/text_proto.h"
@@ -444,7 +445,7 @@ absl::Status TrainAndEvaluate(const proto::DetectionConfig& config, bool mask_on
   FasterRcnnOptions options = BuildFasterRcnnOptions(config);
   options.mask_on = mask_on;
   MOCHI_ASSIGN_OR_RETURN(FasterRcnn model, MakeFasterRcnn(backbone, options));
-  const at::Device device(config.run().device());
+  MOCHI_ASSIGN_OR_RETURN(const at::Device device, ResolveDevice(config.run().device()));
   MOCHI_RETURN_IF_ERROR(TorchToStatus("moving the model", [&] { model->to(device); }));
   std::unique_ptr<torch::optim::SGD> optimizer = MakeOptimizer(model, config);
   const int channels = config.backbone().in_channels();

@@ -41,7 +41,7 @@ absl::StatusOr<KnnResult> KnnClassify(const at::Tensor& train_features,
                                                    options.temperature, ", chunk_size = ",
                                                    options.chunk_size, " must all be > 0"));
   }
-  const at::Tensor train_y = train_labels.to(at::kLong).reshape(-1);
+  const at::Tensor train_y = train_labels.to(train_features.device(), at::kLong).reshape(-1);
   const at::Tensor test_y = test_labels.to(at::kLong).reshape(-1).to(train_y.device());
   for (const at::Tensor* y : {&train_y, &test_y}) {
     if (y->numel() > 0 && (y->min().item<int64_t>() < 0 || y->max().item<int64_t>() >= num_classes)) {

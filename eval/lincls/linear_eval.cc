@@ -19,6 +19,7 @@
 #include "mochi/engine/checkpoint.h"
 #include "mochi/engine/features.h"
 #include "mochi/port/cpu_threads.h"
+#include "mochi/port/device.h"
 #include "mochi/port/status_macros.h"
 #include "mochi/port/text_proto.h"
 #include "mochi/port/torch_status.h"
@@ -106,7 +107,7 @@ absl::StatusOr<std::unique_ptr<FeatureBatches>> MakeAugmentedBatches(
 
 absl::Status RunLinearEval(const proto::LinearEvalConfig& config, const LinearEvalRun& run) {
   ConfigureCpuThreads(config.run().num_threads());
-  const at::Device device(config.run().device());
+  MOCHI_ASSIGN_OR_RETURN(const at::Device device, ResolveDevice(config.run().device()));
   MOCHI_ASSIGN_OR_RETURN(proto::PretrainConfig pretrain,
                          LoadConfig<proto::PretrainConfig>(run.run_dir + "/config.pbtxt"));
   MOCHI_ASSIGN_OR_RETURN(std::unique_ptr<data::Dataset> train_set,

@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "mochi/port/torch_status.h"
+#include "torch/csrc/distributed/c10d/Backend.hpp"
 #include "torch/csrc/distributed/c10d/ProcessGroupGloo.hpp"
 #include "torch/csrc/distributed/c10d/TCPStore.hpp"
 #ifdef USE_C10D_NCCL
@@ -35,7 +36,8 @@ absl::StatusOr<int> IntFromEnv(std::initializer_list<const char*> names, int fal
 
 struct Communicator::ProcessGroupHolder {
   c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<c10d::ProcessGroup> group;
+  // Since LibTorch 2.0 Gloo and NCCL are c10d::Backends (a ProcessGroup dispatches to them).
+  c10::intrusive_ptr<c10d::Backend> group;
 };
 
 absl::StatusOr<DistributedEnv> DistributedEnvFromEnvironment() {
@@ -92,8 +94,8 @@ absl::StatusOr<std::unique_ptr<Communicator>> Communicator::Create(const Distrib
                 holder->store, env.rank, env.world_size, options);
             return;
 #else
-            TORCH_CHECK(false, "device is CUDA but this LibTorch has no NCCL: build with "
-                               "--config=cuda --repo_env=MOCHI_LIBTORCH=<CUDA LibTorch>");
+            TORCH_CHECK(false, "device is CUDA but this binary was built without NCCL: build "
+                               "with bazel --config=cuda");
 #endif
           }
           auto options = c10d::ProcessGroupGloo::Options::create();

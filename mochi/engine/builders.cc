@@ -156,6 +156,8 @@ absl::StatusOr<ssl::Moco> BuildMoco(const proto::PretrainConfig& config) {
   options.temperature = config.moco().temperature();
   options.shuffle_bn = config.moco().shuffle_bn();
   options.bn_groups = config.moco().bn_groups();
+  options.autocast_bf16 = config.run().autocast_bf16();
+  options.channels_last = config.run().channels_last();
   ssl::Moco moco{nullptr};
   MOCHI_RETURN_IF_ERROR(TorchToStatus("building MoCo", [&] {
     moco = ssl::Moco(query, key, options);
@@ -163,6 +165,12 @@ absl::StatusOr<ssl::Moco> BuildMoco(const proto::PretrainConfig& config) {
       moco->register_module(kSupervisedClassifier,
                             torch::nn::Linear(query->backbone->feature_dim(),
                                               config.supervised().num_classes()));
+    }
+      if (options.channels_last) {  // conv weights in the images' layout (no copy per step)
+      torch::NoGradGuard no_grad;
+      for (at::Tensor& p : moco->parameters()) {
+        if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
+      }
     }
   }));
   return moco;

@@ -21,7 +21,7 @@ at::Tensor StringToTensor(const std::string& s) {
 }
 
 std::string TensorToString(const at::Tensor& t) {
-  const at::Tensor bytes = t.to(at::kByte).contiguous();
+  const at::Tensor bytes = t.to(at::kCPU, at::kByte).contiguous();
   return std::string(reinterpret_cast<const char*>(bytes.data_ptr<uint8_t>()), bytes.numel());
 }
 
@@ -73,7 +73,10 @@ absl::StatusOr<TrainPosition> LoadCheckpoint(const std::string& path, torch::nn:
   }
   torch::serialize::InputArchive archive;
   try {
-    archive.load_from(path);
+    // Onto the model's device: a checkpoint written on cuda:0 (rank 0) or on another machine's
+    // device must not move this process's model there.
+    const std::vector<at::Tensor> parameters = model.parameters();
+    archive.load_from(path, parameters.empty() ? at::Device(at::kCPU) : parameters[0].device());
   } catch (const c10::Error& e) {
     return absl::DataLossError(
         absl::StrCat(path, ": corrupt or truncated checkpoint (", e.what_without_backtrace(), ")"));
@@ -129,7 +132,7 @@ absl::StatusOr<TrainPosition> LoadCheckpoint(const std::string& path, torch::nn:
       at::Tensor state;
       archive.read("rng/" + name, state);
       at::Generator g = generator;
-      g.set_state(state);
+      g.set_state(state.to(at::kCPU));
     }
   } catch (const c10::Error& e) {
     return absl::DataLossError(

@@ -18,6 +18,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "c10/core/DeviceGuard.h"
 #include "eval/knn/knn.h"
 #include "mochi/data/fashion_mnist.h"
 #include "mochi/dist/communicator.h"
@@ -26,6 +27,8 @@
 #include "mochi/engine/features.h"
 #include "mochi/port/cpu_threads.h"
 #include "mochi/port/cuda_runtime.h"
+#include "mochi/port/device.h"
+#include "mochi/port/libtorch_info.h"
 #include "mochi/port/paths.h"
 #include "mochi/port/status_macros.h"
 #include "mochi/port/text_proto.h"
@@ -33,7 +36,6 @@
 #include "mochi/ssl/training_statistics.h"
 #include "torch/nn/functional/loss.h"
 #include "torch/optim/sgd.h"
-#include "torch/version.h"
 
 namespace mochi {
 namespace {
@@ -217,9 +219,16 @@ class EpochStatistics {
 absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunOptions& options) {
   const CpuThreads threads = ConfigureCpuThreads(config.run().num_threads());
   at::manual_seed(config.run().seed());
-  at::Device device(config.run().device());
   MOCHI_ASSIGN_OR_RETURN(const dist::DistributedEnv dist_env, dist::DistributedEnvFromEnvironment());
-  if (device.is_cuda() && !device.has_index()) device.set_index(dist_env.local_rank);
+  MOCHI_ASSIGN_OR_RETURN(const at::Device device,
+                         ResolveDevice(config.run().device(), dist_env.local_rank));
+  if (dist_env.world_size > 1 && device.is_cuda() && config.run().device() != "cuda") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "run.device \"", config.run().device(), "\" with WORLD_SIZE = ", dist_env.world_size,
+        ": every process would use the same GPU; use \"cuda\" (process r takes LOCAL_RANK r)"));
+  }
+  // NCCL and new CUDA tensors use the current device: make it this process's GPU.
+  const c10::DeviceGuard device_guard(device);
   if (config.batch_size() % dist_env.world_size != 0) {
     return absl::InvalidArgumentError(absl::StrCat("batch_size = ", config.batch_size(),
                                                    " (global) must be divisible by WORLD_SIZE = ",
@@ -304,12 +313,13 @@ absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunO
                  static_cast<long long>(position.step_in_epoch));
   }
   if (is_chief) {
+    const LibTorchInfo libtorch = LinkedLibTorch();
     MOCHI_RETURN_IF_ERROR(WriteFileAtomically(dir + "/config.pbtxt", position.config_text));
     MOCHI_RETURN_IF_ERROR(WriteFileAtomically(
         dir + "/env.txt",
-        absl::StrCat("git_revision: ", GitRevision(), "\nlibtorch: ", TORCH_VERSION,
-                     "\nintra_op_threads: ", threads.intra_op,
-                     "\nblas_threads: ", threads.blas, "\nloader_workers: ",
+        absl::StrCat("git_revision: ", GitRevision(), "\nlibtorch: ", libtorch.version,
+                     "\nintra_op_threads: ", threads.intra_op, "\nblas: ", libtorch.blas,
+                     "\nloader_workers: ",
                      loader_options.num_workers, "\ndevice: ", device.str(), "\ndataset: ",
                      dataset->Describe(), "\nprocesses: ", dist_env.world_size, " (",
                      communicator->backend(), ")\n", DescribeCudaRuntime(), "\nstarted: ",
@@ -415,7 +425,7 @@ absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunO
       bool stop_requested = g_stop_signal.load() != 0;
       if (communicator->world_size() > 1) {
         // Stop together: a process leaving alone would hang the others in a collective.
-        at::Tensor flag = at::full({1}, stop_requested ? 1.0f : 0.0f);
+        at::Tensor flag = at::full({1}, stop_requested ? 1.0f : 0.0f, at::device(device));
         communicator->AllReduceMean({flag});
         stop_requested = flag.item<float>() > 0;
       }

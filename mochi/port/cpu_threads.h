@@ -1,10 +1,8 @@
 // CPU threading shared by every binary that trains or evaluates.
 //
-// LibTorch's intra-op pool defaults to 1 thread on these VMs, so it is set explicitly. OpenBLAS
-// is kept in the calling thread: Debian's pthread OpenBLAS otherwise keeps its own pool whose
-// workers spin in sched_yield after each BLAS call, taking a core from the OpenMP team that runs
-// the convolutions (oneDNN). On 2 cores that made the default-profile MoCo-v2 step 1.5x slower
-// and its time erratic (bench/mixing_benchmark, README "Benchmarks"). Matmuls here are small.
+// LibTorch's intra-op pool defaults to 1 thread on these VMs, so it is set explicitly. The
+// LibTorch wheel's BLAS is MKL, linked into libtorch_cpu and run on the same OpenMP team as the
+// convolutions (at::set_num_threads sets both), so there is no second BLAS pool to keep in check.
 #ifndef MOCHI_PORT_CPU_THREADS_H_
 #define MOCHI_PORT_CPU_THREADS_H_
 
@@ -12,7 +10,6 @@ namespace mochi {
 
 struct CpuThreads {
   int intra_op = 0;  // at::get_num_threads() after the call
-  int blas = -1;     // OpenBLAS threads after the call; -1 when the BLAS is not OpenBLAS
 };
 
 // `requested` <= 0 means one intra-op thread per hardware thread.

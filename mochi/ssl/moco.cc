@@ -4,6 +4,7 @@
 
 #include "ATen/ATen.h"
 #include "c10/util/Exception.h"
+#include "mochi/port/autocast.h"
 #include "torch/autograd.h"
 
 namespace mochi::ssl {
@@ -96,7 +97,8 @@ torch::Tensor MocoImpl::Keys(const torch::Tensor& im_k) {
   const int world = communicator_->world_size();
   const int rank = communicator_->rank();
   const torch::Tensor all = communicator_->AllGather(im_k);
-  torch::Tensor permutation = at::randperm(all.size(0), all.options().dtype(at::kLong));
+  // Drawn by the CPU generator on every device: it is the one the checkpoint saves.
+  torch::Tensor permutation = at::randperm(all.size(0), at::kLong).to(all.device());
   communicator_->Broadcast(permutation, /*root=*/0);
   const torch::Tensor mine = permutation.view({world, -1})[rank];
   const torch::Tensor keys_all =
@@ -105,18 +107,25 @@ torch::Tensor MocoImpl::Keys(const torch::Tensor& im_k) {
   return keys_all.index_select(0, unshuffle);
 }
 
+torch::Tensor MocoImpl::Encode(EncoderImpl& encoder, const torch::Tensor& images) {
+  const torch::Tensor input =
+      options_.channels_last ? images.contiguous(at::MemoryFormat::ChannelsLast) : images;
+  const Bf16AutocastGuard autocast(images.device().type(), options_.autocast_bf16);
+  return encoder.forward(input).to(at::kFloat);
+}
+
 torch::Tensor MocoImpl::EncodeInGroups(EncoderImpl& encoder, const torch::Tensor& images) {
-  if (options_.bn_groups <= 1) return encoder.forward(images);
+  if (options_.bn_groups <= 1) return Encode(encoder, images);
   std::vector<torch::Tensor> parts;
   for (const torch::Tensor& group : images.chunk(options_.bn_groups)) {
-    parts.push_back(encoder.forward(group));
+    parts.push_back(Encode(encoder, group));
   }
   return at::cat(parts);
 }
 
 torch::Tensor MocoImpl::ShuffledKeysInGroups(const torch::Tensor& im_k) {
-  if (options_.bn_groups <= 1) return encoder_k->forward(im_k);
-  const torch::Tensor permutation = at::randperm(im_k.size(0), im_k.options().dtype(at::kLong));
+  if (options_.bn_groups <= 1) return Encode(*encoder_k, im_k);
+  const torch::Tensor permutation = at::randperm(im_k.size(0), at::kLong).to(im_k.device());
   return EncodeInGroups(*encoder_k, im_k.index_select(0, permutation))
       .index_select(0, at::argsort(permutation));
 }
@@ -124,15 +133,16 @@ torch::Tensor MocoImpl::ShuffledKeysInGroups(const torch::Tensor& im_k) {
 void MocoImpl::Enqueue(const torch::Tensor& local_keys, const torch::Tensor& local_labels) {
   torch::NoGradGuard no_grad;
   const torch::Tensor keys = communicator_ ? communicator_->AllGather(local_keys) : local_keys;
-  const torch::Tensor labels =
-      communicator_ ? communicator_->AllGather(local_labels.to(at::kLong)) : local_labels;
+  // On the queue's device before the gather: NCCL gathers CUDA tensors only.
+  const torch::Tensor on_device = local_labels.to(queue_labels.device(), at::kLong);
+  const torch::Tensor labels = communicator_ ? communicator_->AllGather(on_device) : on_device;
   const int64_t batch = keys.size(0);
   const int64_t size = queue.size(0);
   TORCH_CHECK(batch <= size, "moco: batch ", batch, " exceeds queue size K = ", size);
   const int64_t ptr = queue_ptr.item<int64_t>();
   const torch::Tensor slots = (at::arange(batch, queue_ptr.options()) + ptr).remainder(size);
   queue.index_copy_(0, slots, keys.detach().to(queue.dtype()));
-  queue_labels.index_copy_(0, slots, labels.to(at::kLong).to(queue_labels.device()));
+  queue_labels.index_copy_(0, slots, labels);
   queue_ptr.fill_((ptr + batch) % size);
 }
 

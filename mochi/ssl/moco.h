@@ -40,6 +40,11 @@ struct MocoOptions {
   // BN groups per process: queries in G contiguous groups, keys in G groups of the shuffled
   // batch (MoCo's per-GPU BN and batch shuffle, simulated within one process). 1 = off.
   int64_t bn_groups = 1;
+  // Encoders under bf16 autocast, embeddings cast back to float32 (run.autocast_bf16).
+  bool autocast_bf16 = false;
+  // Images to channels_last before the encoders (run.channels_last; BuildMoco converts the
+  // convolution weights).
+  bool channels_last = false;
 };
 
 // The InfoNCE head of a MoCo step, from embeddings: logits [q.k, q.n_1 .. q.n_K,
@@ -96,6 +101,8 @@ class MocoImpl : public torch::nn::Module {
 
  private:
   torch::Tensor Keys(const torch::Tensor& im_k);
+  // One encoder pass in the configured precision and memory format; float32 embeddings.
+  torch::Tensor Encode(EncoderImpl& encoder, const torch::Tensor& images);
   // `encoder` on options_.bn_groups contiguous groups (each its own BN statistics).
   torch::Tensor EncodeInGroups(EncoderImpl& encoder, const torch::Tensor& images);
   // Keys of this process's images, encoded in groups of a random permutation, in input order.

@@ -191,8 +191,7 @@ void AppendProvenance(const ReportData& data, const ReportContext& context, std:
   absl::StrAppend(md, "- Data: ", EnvLine(data, "dataset", false), "\n");
   absl::StrAppend(md, "- Device: ", EnvLine(data, "device", false),
                   "; intra-op threads: ", EnvLine(data, "intra_op_threads", false),
-                  "; OpenBLAS threads (-1: other BLAS): ", EnvLine(data, "blas_threads", false),
-                  "\n");
+                  "; BLAS: ", EnvLine(data, "blas", false), "\n");
   const std::vector<std::string> started = DistinctEnv(data, "started");
   if (!started.empty()) {
     // ISO-8601 timestamps in one zone sort as text.

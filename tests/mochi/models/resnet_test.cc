@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "ATen/Parallel.h"
@@ -194,7 +195,7 @@ TEST(ResNetTest, ImageNetStemAndBottleneckV15Strides) {
   const torch::nn::Conv2dImpl& stem = ConvNamed(*net, "conv1");
   EXPECT_THAT(*stem.options.kernel_size(), ElementsAre(7, 7));
   EXPECT_THAT(*stem.options.stride(), ElementsAre(2, 2));
-  EXPECT_THAT(*c10::get<torch::ExpandingArray<2>>(stem.options.padding()), ElementsAre(3, 3));
+  EXPECT_THAT(*std::get<torch::ExpandingArray<2>>(stem.options.padding()), ElementsAre(3, 3));
   // v1.5: the stride is on the 3x3 conv, not on the first 1x1.
   EXPECT_THAT(*ConvNamed(*net, "layer2.0.conv1").options.stride(), ElementsAre(1, 1));
   EXPECT_THAT(*ConvNamed(*net, "layer2.0.conv2").options.stride(), ElementsAre(2, 2));

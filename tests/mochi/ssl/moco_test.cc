@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "ATen/ATen.h"
+#include "ATen/core/grad_mode.h"
 #include "gtest/gtest.h"
 
 namespace mochi::ssl {

@@ -80,8 +80,8 @@ inline std::string WriteFakeSpec(const std::string& dir, const std::string& extr
                 absl::StrCat("{\"metric\": \"knn_top1\", \"value\": ", row.knn[s], "}"));
       WriteFile(dir, prefix + "metrics.jsonl", FakeMetrics(3, 0.1 + 0.01 * s, row.mixing));
       WriteFile(dir, prefix + "env.txt",
-                absl::StrCat("git_revision: abc123\nlibtorch: 1.13.0\ndevice: cpu\n",
-                             "intra_op_threads: 2\nblas_threads: 1\n",
+                absl::StrCat("git_revision: abc123\nlibtorch: 2.11.0\ndevice: cpu\n",
+                             "intra_op_threads: 2\nblas: mkl\n",
                              "dataset: fashion_mnist(train, n=60000)\n",
                              "started: 2026-01-0", s + 1, "T00:00:00+00:00\n"));
       runs.push_back(absl::StrCat("{\"seed\": ", s, ", \"files\": {\"lincls\": \"", dir, "/",

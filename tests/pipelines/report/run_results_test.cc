@@ -45,7 +45,7 @@ TEST_F(RunResultsTest, LoadsScaledValuesLogsAndEnv) {
   EXPECT_DOUBLE_EQ(run.epochs[2].scalars.at("mixing"), 1.0);
   EXPECT_EQ(run.epochs[2].arrays.at("top_negative_probabilities").size(), 8u);
   EXPECT_DOUBLE_EQ(run.train_seconds, 180.0);
-  EXPECT_THAT(EnvValues(run, "libtorch"), ::testing::ElementsAre("1.13.0"));
+  EXPECT_THAT(EnvValues(run, "libtorch"), ::testing::ElementsAre("2.11.0"));
 }
 
 TEST_F(RunResultsTest, MissingJsonKeyNamesRowSeedColumnAndPath) {

@@ -77,10 +77,9 @@ TEST_F(TableReportTest, MarkdownFiguresAndProvenance) {
                             "3.0 min |\n"));
   EXPECT_THAT(md, HasSubstr("- Code version (git): `abc123`\n"));  // deduplicated over 7 runs
   EXPECT_THAT(md, Not(HasSubstr("runs differ")));
-  EXPECT_THAT(md, HasSubstr("- LibTorch: 1.13.0\n"));
+  EXPECT_THAT(md, HasSubstr("- LibTorch: 2.11.0\n"));
   EXPECT_THAT(md, HasSubstr("- Data: fashion_mnist(train, n=60000)\n"));
-  EXPECT_THAT(md, HasSubstr("- Device: cpu; intra-op threads: 2; OpenBLAS threads (-1: other "
-                            "BLAS): 1\n"));
+  EXPECT_THAT(md, HasSubstr("- Device: cpu; intra-op threads: 2; BLAS: mkl\n"));
   EXPECT_THAT(md, HasSubstr("- Runs started: 2026-01-01T00:00:00+00:00 to "
                             "2026-01-03T00:00:00+00:00\n"));
   EXPECT_THAT(md, HasSubstr("metrics.jsonl): 21.0 min over 7 of 7 runs\n"));
