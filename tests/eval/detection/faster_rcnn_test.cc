@@ -188,17 +188,28 @@ SyntheticImage MakeSyntheticImage() {
   return s;
 }
 
-TEST(FasterRcnnTest, LossesAreFiniteAndFallWhenOverfittingOneImage) {
-  at::manual_seed(0);
+// The overfitting tests must hold on any x86-64 CPU and BLAS, whose summation orders differ: each
+// runs from several initialisations (a far larger perturbation than a change of floating-point
+// path) and trains long enough that what it checks holds for every one of them, not for one lucky
+// trajectory.
+// At 40 / 60 steps (the first recipe) the class-1 box or mask was still missed from some
+// initialisations and on some CPUs; 120 / 180 find them from every one tried.
+constexpr int kOverfitSteps = 120;
+constexpr int kMaskOverfitSteps = 180;
+class OverfitTest : public ::testing::TestWithParam<int> {};
+INSTANTIATE_TEST_SUITE_P(Initialisations, OverfitTest, ::testing::Values(0, 1, 2));
+
+TEST_P(OverfitTest, FasterRcnnLossesAreFiniteAndFallAndTheBrightBoxIsFound) {
+  at::manual_seed(GetParam());
   absl::StatusOr<FasterRcnn> model = MakeFasterRcnn(TinyBackbone(), TinyOptions());
   MOCHI_ASSERT_OK(model);
   FasterRcnn net = *model;
   net->train();
   const SyntheticImage s = MakeSyntheticImage();
   torch::optim::SGD sgd(net->parameters(), torch::optim::SGDOptions(0.02).momentum(0.9));
-  at::Generator generator = Seeded(3);
+  at::Generator generator = Seeded(3 + GetParam());
   std::vector<double> totals;
-  for (int step = 0; step < 40; ++step) {
+  for (int step = 0; step < kOverfitSteps; ++step) {
     absl::StatusOr<RcnnLosses> losses =
         net->Losses({s.image, s.image.flip({2})}, {s.targets, s.targets}, generator);
     MOCHI_ASSERT_OK(losses);
@@ -214,7 +225,8 @@ TEST(FasterRcnnTest, LossesAreFiniteAndFallWhenOverfittingOneImage) {
     sgd.step();
   }
   const double first = (totals[0] + totals[1] + totals[2]) / 3;
-  const double last = (totals[37] + totals[38] + totals[39]) / 3;
+  const double last =
+      (totals[kOverfitSteps - 3] + totals[kOverfitSteps - 2] + totals[kOverfitSteps - 1]) / 3;
   EXPECT_LT(last, 0.6 * first) << "first " << first << ", last " << last;
 
   // Inference on the overfitted model: shapes, score order, per-class NMS, the cap.
@@ -253,8 +265,8 @@ TEST(FasterRcnnTest, LossesAreFiniteAndFallWhenOverfittingOneImage) {
 // pasted back): the crop, the head and the paste agree on where a box's mask lies. The box itself
 // is the box head's business (FasterRcnnTest above), so it is not compared with the disc's. (A
 // ring with a hole was tried first: 60 steps of this width-4 model do not learn the hole.)
-TEST(MaskRcnnTest, MaskLossFallsAndThePastedMaskCoversTheObject) {
-  at::manual_seed(0);
+TEST_P(OverfitTest, MaskRcnnMaskLossFallsAndThePastedMaskCoversTheObject) {
+  at::manual_seed(GetParam());
   SyntheticImage s = MakeSyntheticImage();
   const at::Tensor ys = at::arange(64, at::kFloat).view({64, 1}) + 0.5;
   const at::Tensor xs = at::arange(64, at::kFloat).view({1, 64}) + 0.5;
@@ -274,9 +286,9 @@ TEST(MaskRcnnTest, MaskLossFallsAndThePastedMaskCoversTheObject) {
   FasterRcnn net = *model;
   net->train();
   torch::optim::SGD sgd(net->parameters(), torch::optim::SGDOptions(0.02).momentum(0.9));
-  at::Generator generator = Seeded(3);
+  at::Generator generator = Seeded(3 + GetParam());
   std::vector<double> mask_losses;
-  for (int step = 0; step < 60; ++step) {
+  for (int step = 0; step < kMaskOverfitSteps; ++step) {
     absl::StatusOr<RcnnLosses> losses = net->Losses({s.image}, {s.targets}, generator);
     MOCHI_ASSERT_OK(losses);
     ASSERT_TRUE(losses->mask.defined());
