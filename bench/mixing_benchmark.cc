@@ -42,6 +42,7 @@
 #include "bench/counting_allocator.h"
 #include "mochi/config/validate.h"
 #include "mochi/engine/builders.h"
+#include "mochi/models/memory_format.h"
 #include "mochi/port/autocast.h"
 #include "mochi/port/cpu_threads.h"
 #include "mochi/port/device.h"
@@ -158,13 +159,7 @@ absl::StatusOr<BackboneStep> MakeBackboneStep(const mochi::proto::PretrainConfig
   if (!net.ok()) return net.status();
   b.net = *net;
   b.net->to(g_device);
-  if (channels_last) {
-    // Module::to has no memory-format overload in LibTorch: convert the 4-d weights in place.
-    torch::NoGradGuard no_grad;
-    for (at::Tensor& p : b.net->parameters()) {
-      if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
-    }
-  }
+  if (channels_last) mochi::models::ToChannelsLast(*b.net);
   b.sgd = std::make_unique<torch::optim::SGD>(b.net->parameters(),
                                               torch::optim::SGDOptions(config.optimizer().base_lr())
                                                   .momentum(config.optimizer().momentum())

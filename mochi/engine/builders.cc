@@ -8,6 +8,7 @@
 #include "mochi/data/fashion_mnist.h"
 #include "mochi/data/image_folder.h"
 #include "mochi/data/rng.h"
+#include "mochi/models/memory_format.h"
 #include "mochi/port/status_macros.h"
 #include "mochi/port/torch_status.h"
 
@@ -166,12 +167,8 @@ absl::StatusOr<ssl::Moco> BuildMoco(const proto::PretrainConfig& config) {
                             torch::nn::Linear(query->backbone->feature_dim(),
                                               config.supervised().num_classes()));
     }
-      if (options.channels_last) {  // conv weights in the images' layout (no copy per step)
-      torch::NoGradGuard no_grad;
-      for (at::Tensor& p : moco->parameters()) {
-        if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
-      }
-    }
+      // Conv weights in the images' layout, so no step converts them.
+    if (options.channels_last) models::ToChannelsLast(*moco);
   }));
   return moco;
 }
