@@ -1,6 +1,8 @@
 #include "mochi/ssl/moco.h"
 
 #include <cmath>
+#include <utility>
+#include <vector>
 
 #include "ATen/ATen.h"
 #include "ATen/core/grad_mode.h"
@@ -9,7 +11,8 @@
 namespace mochi::ssl {
 namespace {
 
-Moco TinyMoco(int64_t queue_size, double momentum, int64_t bn_groups = 1) {
+Moco TinyMoco(int64_t queue_size, double momentum, int64_t bn_groups = 1,
+              bool channels_last = false, bool autocast_bf16 = false) {
   at::manual_seed(0);
   auto encoder = [] {
     auto backbone = models::ResNet(models::ResNetOptions()
@@ -28,6 +31,8 @@ Moco TinyMoco(int64_t queue_size, double momentum, int64_t bn_groups = 1) {
   options.momentum = momentum;
   options.temperature = 0.5;
   options.bn_groups = bn_groups;
+  options.channels_last = channels_last;
+  options.autocast_bf16 = autocast_bf16;
   Encoder q = encoder();
   Encoder k = encoder();
   return Moco(q, k, options);
@@ -70,6 +75,28 @@ TEST(MocoTest, BnGroupsEncodeQueriesInGroupsAndKeysInShuffledGroups) {
                                          grouped->encoder_k->forward(shuffled.slice(0, 2, 4))});
   EXPECT_TRUE(
       at::allclose(out.k, k_shuffled.index_select(0, at::argsort(permutation)), 1e-5, 1e-6));
+}
+
+// run.channels_last changes only the layout (values up to the convolutions' summation order);
+// run.autocast_bf16 runs the encoders in bfloat16 (8 mantissa bits) but hands float32 embeddings
+// to the float32 head. Same weights, queue and batch in every case.
+TEST(MocoTest, ChannelsLastAndBf16AutocastKeepTheLoss) {
+  at::manual_seed(1);
+  const at::Tensor im_q = at::randn({4, 1, 16, 16});
+  const at::Tensor im_k = at::randn({4, 1, 16, 16});
+  std::vector<MocoImpl::Output> outs;
+  for (const auto& [channels_last, bf16] : {std::pair{false, false}, {true, false}, {false, true}}) {
+    Moco moco = TinyMoco(8, 0.9, /*bn_groups=*/1, channels_last, bf16);  // seeded: same weights
+    outs.push_back(moco->forward(im_q, im_k, nullptr, c10::nullopt));
+  }
+  for (const MocoImpl::Output& out : outs) {
+    EXPECT_EQ(out.q.scalar_type(), at::kFloat);
+    EXPECT_EQ(out.k.scalar_type(), at::kFloat);
+    EXPECT_EQ(out.logits.scalar_type(), at::kFloat);
+  }
+  EXPECT_NEAR(outs[1].loss.item<double>(), outs[0].loss.item<double>(), 1e-5);
+  EXPECT_NEAR(outs[2].loss.item<double>(), outs[0].loss.item<double>(), 0.05);
+  EXPECT_GT((outs[2].q - outs[0].q).abs().max().item<double>(), 0);  // bf16 did run
 }
 
 TEST(MocoTest, MomentumUpdateIsTheExponentialMovingAverage) {
