@@ -98,14 +98,15 @@ class MoCHi(nn.Module):
         q = self.q(im_q).float()
         with torch.no_grad():
             k = self.k(im_k).float()
+        queue = self.queue.clone().detach()  # as MoCo: the enqueue below must not touch autograd's copy
         l_pos = (q * k).sum(1, keepdim=True)
-        l_neg = q @ self.queue.t()
+        l_neg = q @ queue.t()
         logits = [l_pos, l_neg]
         if self.mixing is not None:
             n, s, s2 = self.mixing
             with torch.no_grad():
                 idx = l_neg.topk(n, dim=1).indices                        # [B, N]
-                hard = self.queue[idx]                                     # [B, N, D]
+                hard = queue[idx]                                     # [B, N, D]
                 b = q.size(0)
                 i = torch.randint(n, (b, s), device=q.device)
                 j = torch.randint(n, (b, s), device=q.device)

@@ -76,8 +76,12 @@ def _libtorch_impl(rctx):
     rpath_link = ["-Wl,-rpath-link,%s" % d for d in nvidia_dirs]
     common = ["-L" + libdir, "-Wl,-rpath," + libdir, "-ltorch_cpu", "-lc10"] + rpath_link
     cuda = ["-ltorch_cuda", "-lc10_cuda"]
-    cuda_runtime = ["-L%s/nvidia/cu13/lib" % site, "-L%s/nvidia/nccl/lib" % site,
-                    "-l:libcudart.so.13", "-l:libnccl.so.2"]
+    # The binary NEEDS these itself, so it needs their directories in its own RUNPATH: otherwise
+    # the loader takes a system copy (ld.so.cache) or, on a machine without one, fails to start.
+    cuda_runtime = []
+    for d in ["cu13", "nccl"]:
+        cuda_runtime += ["-L%s/nvidia/%s/lib" % (site, d), "-Wl,-rpath,%s/nvidia/%s/lib" % (site, d)]
+    cuda_runtime += ["-l:libcudart.so.13", "-l:libnccl.so.2"]
     rctx.file("WORKSPACE", 'workspace(name = "%s")\n' % rctx.name)
     rctx.file("BUILD", _BUILD_TEMPLATE.format(
         root = root,

@@ -25,8 +25,10 @@ prepare() {
     bin="bazel-bin/$(echo "${t#//}" | tr ':' '/')"
     cp "$bin" "$bundle/bin/" && chmod u+w "$bundle/bin/$(basename "$bin")"
     strip "$bundle/bin/$(basename "$bin")"
-    # Non-torch, non-glibc libraries it loads: Debian's Abseil, protobuf, stb (absent there).
-    ldd "$bin" | awk '/=> \// {print $3}' | grep -vE '/\.deps/|/libc\.so|/libm\.so|/libdl\.so|/libpthread|/librt\.so|/ld-linux|/libstdc\+\+|/libgcc_s' |
+    # Non-torch, non-CUDA, non-glibc libraries it loads: Debian's Abseil, protobuf, stb, and the
+    # project's own (tests link them dynamically). LibTorch and CUDA come from the GPU machine.
+    ldd "$bin" | awk '/=> \// {print $3}' |
+      grep -vE '/\.deps/libtorch/|/(libc|libm|libdl|libpthread|librt|ld-linux-x86-64|libstdc\+\+|libgcc_s)\.so' |
       while read -r lib; do cp -L "$lib" "$bundle/lib/"; done
   done
   local size
@@ -43,7 +45,10 @@ run_check() {
   : >"$log"
   if [ "$device" = cuda ]; then
     local torch_dir="${TORCH_DIR:-/opt/torch/.venv/lib/python3.12/site-packages/torch}"
-    export LD_LIBRARY_PATH="$torch_dir/lib:$PWD/$bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    # torch/lib, and the CUDA runtime and NCCL that the binaries NEED directly (the other CUDA
+    # libraries come through the torch libraries' own $ORIGIN RPATHs).
+    local nvidia="$torch_dir/../nvidia"
+    export LD_LIBRARY_PATH="$torch_dir/lib:$nvidia/cu13/lib:$nvidia/nccl/lib:$PWD/$bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
     python="${PYTHON:-/opt/torch/.venv/bin/python}"
     config=configs/pretrain/mocov2_r50_in1k_200ep.pbtxt   # ResNet-50, 224 px, batch 256
     queue=65536; steps=100; warmup=5
@@ -51,6 +56,7 @@ run_check() {
     [ -d "$bin" ] || bin=bazel-bin   # built in place (a machine with Bazel)
   else
     python="${PYTHON:-python3}"
+    bazel build "${targets[@]}" >>"$log" 2>&1 || { echo "gpu_check: build failed ($log)" >&2; return 1; }
     config=configs/pretrain/mocov2_fmnist.pbtxt
     queue=4096; steps=3; warmup=1
     plain_model=(--depth=18 --width=16 --channels=1 --image_size=28 --small_stem --batch=128)
