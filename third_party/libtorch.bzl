@@ -32,7 +32,9 @@ cc_library(
     }}),
 )
 
-# c10d with the Gloo backend. NCCL (USE_C10D_NCCL, which needs the CUDA and NCCL headers) is
+# c10d with the Gloo backend. The wheel links gloo statically but ships no gloo headers, so
+# ProcessGroupGloo.hpp compiles against Debian's libgloo-dev (tools/setup.sh); only pointers to
+# gloo types cross into our code. NCCL (USE_C10D_NCCL, which needs the CUDA and NCCL headers) is
 # the caller's local define under --config=cuda, so only that TU differs between the builds.
 cc_library(
     name = "torch_distributed",

@@ -23,6 +23,7 @@ PACKAGES=(
   libprotobuf-dev        # Protobuf 3.21 runtime + well-known types
   protobuf-compiler      # protoc
   libgtest-dev           # GoogleTest / GoogleMock (static)
+  libgloo-dev            # gloo headers for c10d's ProcessGroupGloo.hpp: the torch wheel ships none
   unzip                  # unpacks the torch and nvidia wheels
   libstb-dev             # stb_image: JPEG/PNG decoding for the ImageFolder reader
   dataset-fashion-mnist  # the default profile's data: /usr/share/datasets/fashion-mnist
@@ -69,6 +70,7 @@ check /usr/share/bazel/rules/java rules_java
 check /usr/include/absl/status/status.h libabsl-dev
 check /usr/bin/protoc protobuf-compiler
 check /usr/lib/x86_64-linux-gnu/libgtest.a libgtest-dev
+check /usr/include/gloo/algorithm.h libgloo-dev
 check /usr/include/stb/stb_image.h libstb-dev
 check /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz dataset-fashion-mnist
 

@@ -148,7 +148,7 @@ absl::Status RunLinearEval(const proto::LinearEvalConfig& config, const LinearEv
     models::ResNet backbone = moco->encoder_q->backbone;
     backbone->eval();  // frozen BN statistics, as main_lincls
     featurizer = [backbone, device](const at::Tensor& images) mutable {
-      return backbone->forward_features(images.to(device)).cpu();
+      return backbone->forward_features(images.to(device));  // the probe trains on `device`
     };
     std::fprintf(stderr, "Extracting features (%s%lld test)...\n",
                  config.cache_features() ? absl::StrCat(train_set->size(), " train, ").c_str() : "",
@@ -169,6 +169,7 @@ absl::Status RunLinearEval(const proto::LinearEvalConfig& config, const LinearEv
                           config.optimizer().step().milestones().end());
   probe.gamma = config.optimizer().step().gamma();
   probe.seed = config.run().seed();
+  probe.device = device;
   std::unique_ptr<FeatureBatches> batches;
   if (config.cache_features()) {
     batches = CachedFeatureBatches(train.features, train.labels, probe.batch_size, probe.seed);

@@ -85,13 +85,14 @@ absl::StatusOr<LinearProbeResult> TrainLinearProbe(FeatureBatches& train, int64_
                                                    ", batch_size = ", options.batch_size,
                                                    ", lr = ", options.lr, " must be > 0"));
   }
-  const at::Tensor test_y = test_labels.to(at::kLong).reshape(-1);
+  const at::Device device = options.device;
+  const at::Tensor test_y = test_labels.to(device, at::kLong).reshape(-1);
   if (absl::Status s = CheckLabels(test_y, num_classes); !s.ok()) return s;
 
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(options.seed);
   // main_lincls: fc.weight ~ N(0, 0.01), fc.bias = 0.
-  at::Tensor weight = at::normal(0.0, 0.01, {num_classes, feature_dim}, generator);
-  at::Tensor bias = at::zeros({num_classes});
+  at::Tensor weight = at::normal(0.0, 0.01, {num_classes, feature_dim}, generator).to(device);
+  at::Tensor bias = at::zeros({num_classes}, at::device(device));
   at::Tensor weight_velocity = at::zeros_like(weight);
   at::Tensor bias_velocity = at::zeros_like(bias);
   weight.requires_grad_(true);
@@ -104,19 +105,23 @@ absl::StatusOr<LinearProbeResult> TrainLinearProbe(FeatureBatches& train, int64_
       if (epoch >= m) lr *= options.gamma;
     }
     if (absl::Status s = train.StartEpoch(epoch); !s.ok()) return s;
-    double loss_sum = 0;
+    at::Tensor loss_sum = at::zeros({}, at::device(device).dtype(at::kDouble));
     int64_t rows = 0;
     while (true) {
       absl::StatusOr<std::optional<FeatureBatch>> batch = train.Next();
       if (!batch.ok()) return batch.status();
       if (!batch->has_value()) break;
-      const at::Tensor x = (*batch)->features.to(at::kFloat);
-      const at::Tensor y = (*batch)->labels.to(at::kLong).reshape(-1);
-      if (x.dim() != 2 || x.size(1) != feature_dim || y.numel() != x.size(0)) {
+      const at::Tensor x = (*batch)->features.to(device, at::kFloat);
+      const at::Tensor labels = (*batch)->labels.to(at::kLong).reshape(-1);
+      if (x.dim() != 2 || x.size(1) != feature_dim || labels.numel() != x.size(0)) {
         return absl::InvalidArgumentError(absl::StrCat("linear probe: a training batch is not [b, ",
                                                        feature_dim, "] with b labels"));
       }
-      if (absl::Status s = CheckLabels(y, num_classes); !s.ok()) return s;
+      // Checked where the loader made them, so a GPU run does not wait on every batch.
+      if (labels.is_cpu()) {
+        if (absl::Status s = CheckLabels(labels, num_classes); !s.ok()) return s;
+      }
+      const at::Tensor y = labels.to(device);
       const at::Tensor loss = at::cross_entropy_loss(at::addmm(bias, x, weight.t()), y);
       weight.mutable_grad() = at::Tensor();
       bias.mutable_grad() = at::Tensor();
@@ -130,11 +135,11 @@ absl::StatusOr<LinearProbeResult> TrainLinearProbe(FeatureBatches& train, int64_
         weight.sub_(lr * weight_velocity);
         bias.sub_(lr * bias_velocity);
       }
-      loss_sum += loss.item<double>() * x.size(0);
+      loss_sum.add_(loss.detach().to(at::kDouble) * x.size(0));
       rows += x.size(0);
     }
     if (rows == 0) return absl::InvalidArgumentError("linear probe: the training set is empty");
-    const double epoch_loss = loss_sum / rows;
+    const double epoch_loss = loss_sum.item<double>() / rows;
     if (!std::isfinite(epoch_loss)) {
       return absl::FailedPreconditionError(absl::StrCat("linear probe diverged at epoch ", epoch,
                                                         " (loss ", epoch_loss, "); lower the lr"));
@@ -142,7 +147,7 @@ absl::StatusOr<LinearProbeResult> TrainLinearProbe(FeatureBatches& train, int64_
     result.epoch_loss.push_back(epoch_loss);
   }
   at::NoGradGuard no_grad;
-  const at::Tensor logits = at::addmm(bias, test_features.to(at::kFloat), weight.t());
+  const at::Tensor logits = at::addmm(bias, test_features.to(device, at::kFloat), weight.t());
   const int64_t k = std::min<int64_t>(5, num_classes);
   const at::Tensor top = std::get<1>(logits.topk(k, 1));
   const at::Tensor hit1 = top.select(1, 0).eq(test_y).to(at::kDouble);

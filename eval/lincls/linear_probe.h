@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ATen/core/Tensor.h"
+#include "c10/core/Device.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
@@ -25,6 +26,9 @@ struct LinearProbeOptions {
   std::vector<int64_t> milestones = {60, 80};  // lr x gamma at each
   double gamma = 0.1;
   uint64_t seed = 0;  // initialisation (and the shuffling of cached features)
+  // Where the classifier trains; batches and test features are moved there. The initial
+  // weights are drawn on the CPU, so every device starts from the same classifier.
+  c10::Device device = c10::kCPU;
 };
 
 struct LinearProbeResult {

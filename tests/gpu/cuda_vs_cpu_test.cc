@@ -1,5 +1,6 @@
 // CUDA against CPU on the same tensors: the mixing (CUDA takes the reference tensor path, CPU the
-// fast scalar form), one MoCo step from the same weights and batch, RoIAlign and NMS. Run by
+// fast scalar form), one MoCo step from the same weights and batch, the linear probe, RoIAlign
+// and NMS. Run by
 // tools/gpu_check.sh on a GPU machine; skipped where no CUDA device is present.
 #include <cmath>
 #include <memory>
@@ -9,6 +10,7 @@
 #include "ATen/CPUGeneratorImpl.h"
 #include "eval/detection/nms.h"
 #include "eval/detection/roi_align.h"
+#include "eval/lincls/linear_probe.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "mochi/engine/builders.h"
@@ -139,6 +141,37 @@ TEST_F(CudaVsCpuTest, RoiAlignAndNmsMatch) {
   MOCHI_ASSERT_OK(keep_cpu);
   MOCHI_ASSERT_OK(keep_gpu);
   EXPECT_TRUE(at::equal(*keep_cpu, keep_gpu->cpu()));
+}
+
+// The probe starts from CPU-drawn weights on both devices and sees the same batches, so its
+// loss curve and accuracy agree up to float32 rounding over a few epochs.
+TEST_F(CudaVsCpuTest, LinearProbeMatchesTheCpuProbe) {
+  torch::manual_seed(3);
+  const int64_t classes = 4, dim = 32;
+  const at::Tensor centers = at::randn({classes, dim}) * 2;
+  const at::Tensor train_y = at::randint(classes, {512}, at::kLong);
+  const at::Tensor test_y = at::randint(classes, {256}, at::kLong);
+  const at::Tensor train_x = centers.index_select(0, train_y) + at::randn({512, dim});
+  const at::Tensor test_x = centers.index_select(0, test_y) + at::randn({256, dim});
+  eval::LinearProbeOptions options;
+  options.epochs = 5;
+  options.batch_size = 64;
+  options.lr = 0.5;
+  options.milestones = {3};
+  std::vector<eval::LinearProbeResult> results;
+  for (const c10::Device& device : {c10::Device(c10::kCPU), cuda_}) {
+    options.device = device;
+    absl::StatusOr<eval::LinearProbeResult> result =
+        eval::TrainLinearProbe(train_x, train_y, test_x, test_y, classes, options);
+    MOCHI_ASSERT_OK(result);
+    results.push_back(*result);
+  }
+  ASSERT_EQ(results[0].epoch_loss.size(), results[1].epoch_loss.size());
+  for (size_t e = 0; e < results[0].epoch_loss.size(); ++e) {
+    EXPECT_NEAR(results[0].epoch_loss[e], results[1].epoch_loss[e], 1e-4) << "epoch " << e;
+  }
+  // One test row of 256 may flip where two logits tie within rounding.
+  EXPECT_NEAR(results[0].top1, results[1].top1, 1.0 / 256 + 1e-12);
 }
 
 }  // namespace
