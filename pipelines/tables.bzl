@@ -1,8 +1,8 @@
-"""The paper's tables and figures as data (see ../shared/notes/tables.md).
+"""The paper's tables and figures as data.
 
 Each table lists rows (a pretraining per profile: config file, overrides, seeds), columns (which
 result file and key) and published values. No published number of the MoCHi paper could be
-verified (../shared/notes/paper.md: every table cell is MISSING), so `published` is empty and the
+verified (no table cell of the paper could be retrieved), so `published` is empty and the
 reports print `unknown`. Never put a number here without a source.
 
 Profiles:

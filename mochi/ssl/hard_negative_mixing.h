@@ -1,4 +1,4 @@
-// Hard negative mixing (MoCHi, Kalantidis et al. 2020, sections 2.3-2.5 of ../shared/notes/paper.md).
+// Hard negative mixing (MoCHi, Kalantidis et al. 2020, sections 2.3-2.5 of the paper).
 //
 // For each query q (L2-normalised), take the N queue negatives with the highest q.n, then build
 //   s  synthetic negatives h  = normalize(a*n_i + (1-a)*n_j),  a ~ U(0, 1),   n_i, n_j in top-N

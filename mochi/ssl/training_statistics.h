@@ -1,4 +1,4 @@
-// Training statistics behind the paper's figures (see ../shared/notes/tables.md, "Figures"):
+// Training statistics behind the paper's figures (the figures of the paper):
 // proxy-task accuracy with and without the synthetic negatives, the hardness profile of the
 // negatives, the class-oracle false-negative rates, and Wang & Isola's alignment / uniformity.
 //
