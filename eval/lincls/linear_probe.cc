@@ -86,8 +86,9 @@ absl::StatusOr<LinearProbeResult> TrainLinearProbe(FeatureBatches& train, int64_
                                                    ", lr = ", options.lr, " must be > 0"));
   }
   const at::Device device = options.device;
-  const at::Tensor test_y = test_labels.to(device, at::kLong).reshape(-1);
-  if (absl::Status s = CheckLabels(test_y, num_classes); !s.ok()) return s;
+  const at::Tensor test_labels_cpu = test_labels.to(at::kCPU, at::kLong).reshape(-1);
+  if (absl::Status s = CheckLabels(test_labels_cpu, num_classes); !s.ok()) return s;
+  const at::Tensor test_y = test_labels_cpu.to(device);
 
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(options.seed);
   // main_lincls: fc.weight ~ N(0, 0.01), fc.bias = 0.
@@ -117,10 +118,9 @@ absl::StatusOr<LinearProbeResult> TrainLinearProbe(FeatureBatches& train, int64_
         return absl::InvalidArgumentError(absl::StrCat("linear probe: a training batch is not [b, ",
                                                        feature_dim, "] with b labels"));
       }
-      // Checked where the loader made them, so a GPU run does not wait on every batch.
-      if (labels.is_cpu()) {
-        if (absl::Status s = CheckLabels(labels, num_classes); !s.ok()) return s;
-      }
+      // Checked before the move: the loader's labels are on the CPU, so a GPU run does not
+      // wait on every batch.
+      if (absl::Status s = CheckLabels(labels, num_classes); !s.ok()) return s;
       const at::Tensor y = labels.to(device);
       const at::Tensor loss = at::cross_entropy_loss(at::addmm(bias, x, weight.t()), y);
       weight.mutable_grad() = at::Tensor();

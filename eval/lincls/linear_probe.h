@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "ATen/core/Tensor.h"
-#include "c10/core/Device.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "c10/core/Device.h"
 
 namespace mochi::eval {
 

@@ -1,7 +1,6 @@
 // CUDA against CPU on the same tensors: the mixing (CUDA takes the reference tensor path, CPU the
 // fast scalar form), one MoCo step from the same weights and batch, the linear probe, RoIAlign
-// and NMS. Run by
-// tools/gpu_check.sh on a GPU machine; skipped where no CUDA device is present.
+// and NMS. Run by tools/gpu_check.sh on a GPU machine; skipped where no CUDA device is present.
 #include <cmath>
 #include <memory>
 #include <vector>
