@@ -41,7 +41,10 @@
 #include "absl/time/time.h"
 #include "bench/counting_allocator.h"
 #include "mochi/config/validate.h"
+#include "mochi/data/loader.h"
+#include "mochi/dist/communicator.h"
 #include "mochi/engine/builders.h"
+#include "mochi/engine/objectives.h"
 #include "mochi/models/memory_format.h"
 #include "mochi/port/autocast.h"
 #include "mochi/port/cpu_threads.h"
@@ -373,6 +376,11 @@ int main(int argc, char** argv) {
                                     " num_query_mixed: ", v[2], " }")});
   }
 
+  // One process: the objective's gradient averaging is then the identity, as in a 1-process run.
+  auto communicator =
+      mochi::dist::Communicator::Create(mochi::dist::DistributedEnv{}, g_device, absl::Minutes(1));
+  if (!communicator.ok()) return Fail(communicator.status());
+
   const mochi::LibTorchInfo libtorch = mochi::LinkedLibTorch();
   std::printf(
       "config %s, override '%s', device %s, LibTorch %s (BLAS %s), intra-op threads %d "
@@ -421,20 +429,26 @@ int main(int argc, char** argv) {
       (*moco)->to(g_device);
       std::shared_ptr<mochi::ssl::MixingOptions> mixing = mochi::BuildMixingOptions(config->moco());
       if (mixing) piece_mixings.push_back({mixings[v].name, *mixing});
+      // The trainer's own step (mochi/engine/objectives.h): the momentum update, forward,
+      // backward, SGD step, enqueue and the per-step loss / proxy-accuracy reads.
       auto sgd = std::make_shared<torch::optim::SGD>(
           (*moco)->encoder_q->parameters(), torch::optim::SGDOptions(config->optimizer().base_lr())
                                                 .momentum(config->optimizer().momentum())
                                                 .weight_decay(config->optimizer().weight_decay()));
-      auto gen = std::make_shared<at::Generator>(at::make_generator<at::CPUGeneratorImpl>(v + 7));
-      mochi::ssl::Moco model = *moco;
+      mochi::MocoObjectiveOptions objective_options;
+      objective_options.mixing = mixing.get();  // from the first epoch on
+      auto objective = std::make_shared<mochi::MocoObjective>(
+          *moco, *sgd, (*moco)->encoder_q->parameters(), **communicator,
+          at::make_generator<at::CPUGeneratorImpl>(v + 7), g_device, objective_options);
+      objective->BeginEpoch(0);
+      const mochi::data::Batch two_views{{im_q, im_k}, labels};
       variants.push_back({v < 0 ? std::string("MoCo-v2") : mixings[v].name,
-                          [=]() mutable {
-                            sgd->zero_grad();
-                            model->MomentumUpdate();  // moco.h: call before forward()
-                            auto out = model->forward(im_q, im_k, mixing.get(), *gen);
-                            out.loss.backward();
-                            sgd->step();
-                            model->Enqueue(out.k, labels);
+                          [objective, sgd, mixing, two_views] {
+                            const absl::Status status = objective->Step(two_views);
+                            if (!status.ok()) {
+                              std::fprintf(stderr, "step failed: %s\n", status.ToString().c_str());
+                              std::exit(1);
+                            }
                           },
                           {}});
     }

@@ -47,23 +47,23 @@ def _gpu_tags(profile):
     return ["manual", "no-sandbox"] if profile == "paper" else ["manual"]
 
 def pretrain_run(name, config, overrides, seed, profile):
-    """One pretraining (//mochi:pretrain) as an action; outputs <name>/{checkpoint.pt,...}."""
+    """One pretraining (//tools:pretrain) as an action; outputs <name>/{checkpoint.pt,...}."""
     override = seeded_override(overrides, seed)
     native.genrule(
         name = name,
         srcs = [config],
         outs = [name + "/" + f for f in _run_files(profile)],
-        tools = ["//mochi:pretrain"],
+        tools = ["//tools:pretrain"],
         cmd = " && ".join([
             "echo %s > $(RULEDIR)/%s.key" % (_shell_quote(override), name),
             "scratch=%s" % _scratch_dir([
-                "$(execpath //mochi:pretrain)",
+                "$(execpath //tools:pretrain)",
                 "$(location %s)" % config,
                 "$(RULEDIR)/%s.key" % name,
             ]),
             "mkdir -p $$scratch",
             "resume=$$([ -f $$scratch/checkpoint.pt ] && echo --resume || true)",
-            "flock %s $(execpath //mochi:pretrain) --config=$(location %s) --override=%s " % (
+            "flock %s $(execpath //tools:pretrain) --config=$(location %s) --override=%s " % (
                 LOCK,
                 config,
                 _shell_quote(override),

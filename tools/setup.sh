@@ -38,6 +38,9 @@ for p in "${PACKAGES[@]}"; do
     missing+=("$p")
   fi
 done
+# install_libtorch.sh downloads the pinned wheels with `python3 -m pip`: Debian's pip only where
+# the python3 on PATH has none (a pyenv or venv python brings its own).
+if ! python3 -m pip --version >/dev/null 2>&1; then missing+=(python3-pip); fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all ${#PACKAGES[@]} Debian packages already installed."

@@ -22,7 +22,7 @@ namespace mochi::eval::detection {
 std::vector<std::string> DetectionClassNames(const proto::DetectionConfig& config);
 
 // The backbone per config.init: random (torchvision init), or the query encoder's backbone of a
-// //mochi:pretrain run (BuildMoco from its config.pbtxt, LoadCheckpoint of checkpoint.pt).
+// //tools:pretrain run (BuildMoco from its config.pbtxt, LoadCheckpoint of checkpoint.pt).
 // FailedPrecondition when the run's backbone (architecture, stem, width, input channels) differs
 // from config.backbone or its weights do not fit; NotFound for a missing run.
 absl::StatusOr<models::ResNet> BuildDetectionBackbone(const proto::DetectionConfig& config);

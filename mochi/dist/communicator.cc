@@ -114,6 +114,13 @@ std::string Communicator::backend() const {
   return group_->group ? group_->group->getBackendName() : "none (1 process)";
 }
 
+void Communicator::AverageGradients(const std::vector<at::Tensor>& parameters) {
+  if (env_.world_size == 1) return;
+  std::vector<at::Tensor> grads;
+  for (const at::Tensor& p : parameters) grads.push_back(p.grad());
+  AllReduceMean(grads);
+}
+
 void Communicator::AllReduceMean(const std::vector<at::Tensor>& tensors) {
   if (!group_->group || tensors.empty()) return;
   std::vector<at::Tensor> flat;

@@ -41,6 +41,8 @@ class Communicator {
 
   // Averages `tensors` in place across processes (one fused buffer; DDP's gradient mean).
   void AllReduceMean(const std::vector<at::Tensor>& tensors);
+  // Data-parallel SGD: replaces each parameter's gradient by its mean over all processes.
+  void AverageGradients(const std::vector<at::Tensor>& parameters);
   // Concatenates every process's `local` along dim 0, in rank order.
   at::Tensor AllGather(const at::Tensor& local);
   // Overwrites `tensor` with rank `root`'s value.

@@ -4,23 +4,48 @@
 #define MOCHI_ENGINE_PRETRAIN_H_
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "c10/core/Device.h"
+#include "mochi/data/dataset.h"
+#include "mochi/engine/hooks.h"
+#include "mochi/engine/trainer.h"
 #include "mochi/proto/pretrain.pb.h"
+#include "mochi/ssl/moco.h"
 
 namespace mochi {
 
+// What a run offers the hooks it is given (valid while RunPretrain runs).
+struct PretrainContext {
+  const proto::PretrainConfig* config;
+  ssl::MocoImpl* moco;               // the model being trained
+  const data::Dataset* train_set;
+  c10::Device device;
+  std::string output_dir;
+  bool is_chief;                     // the process that writes files
+  MetricsLog* metrics;               // metrics.jsonl; null on other processes
+};
+
+// Makes a hook for a run, or null when it does not apply to this run.
+using PretrainHookFactory =
+    std::function<absl::StatusOr<std::unique_ptr<HookBase>>(const PretrainContext&)>;
+
 struct PretrainRunOptions {
-  // Receives config.pbtxt, env.txt, metrics.jsonl, checkpoint.pt, knn.json.
+  // Receives config.pbtxt, env.txt, metrics.jsonl, checkpoint.pt (and what extra hooks write).
   std::string output_dir;
   // Continue from output_dir/checkpoint.pt (bit-for-bit on CPU). Without it an existing
   // checkpoint is an error, so a finished run is never overwritten by accident.
   bool resume = false;
   // Stop (with a checkpoint) after this many steps in total; 0 = run all epochs. For tests.
   int64_t max_steps = 0;
-  // After training, kNN-classify the Fashion-MNIST test split with the query backbone.
-  bool knn_eval = true;
+  // Run after the standard hooks (schedule, progress, stop, metrics, checkpoint), in this order:
+  // evaluation monitors such as eval/knn's kNN monitor.
+  std::vector<PretrainHookFactory> extra_hooks;
 };
 
 // Runs (or resumes) training. SIGINT/SIGTERM finish the current step, write a checkpoint and

@@ -40,7 +40,6 @@ const std::string& PretrainedRun() {
     EXPECT_THAT(config, IsOk());
     PretrainRunOptions options;
     options.output_dir = *dir;
-    options.knn_eval = false;
     EXPECT_THAT(RunPretrain(*config, options), IsOk());
     return dir;
   }();

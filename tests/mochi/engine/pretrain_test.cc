@@ -58,7 +58,6 @@ std::string FreshDir(const std::string& name) {
 PretrainRunOptions Options(const std::string& dir) {
   PretrainRunOptions options;
   options.output_dir = dir;
-  options.knn_eval = false;
   return options;
 }
 

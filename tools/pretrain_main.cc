@@ -1,4 +1,4 @@
-// bazel run //mochi:pretrain -- --config=configs/pretrain/mocov2_fmnist.pbtxt [--output_dir=...]
+// bazel run //tools:pretrain -- --config=configs/pretrain/mocov2_fmnist.pbtxt [--output_dir=...]
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -6,6 +6,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "eval/knn/knn_monitor.h"
 #include "mochi/config/validate.h"
 #include "mochi/engine/pretrain.h"
 #include "mochi/port/paths.h"
@@ -39,7 +40,7 @@ int main(int argc, char** argv) {
                                               : absl::GetFlag(FLAGS_output_dir));
   options.resume = absl::GetFlag(FLAGS_resume);
   options.max_steps = absl::GetFlag(FLAGS_max_steps);
-  options.knn_eval = absl::GetFlag(FLAGS_knn_eval);
+  if (absl::GetFlag(FLAGS_knn_eval)) options.extra_hooks.push_back(mochi::eval::KnnMonitor());
   std::fprintf(stderr, "Run directory: %s\n", options.output_dir.c_str());
   const absl::Status status = mochi::RunPretrain(*config, options);
   if (!status.ok()) {

@@ -1,0 +1,164 @@
+#include "mochi/engine/objectives.h"
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "ATen/ATen.h"
+#include "ATen/core/grad_mode.h"
+#include "absl/strings/str_format.h"
+#include "mochi/port/torch_status.h"
+#include "mochi/ssl/training_statistics.h"
+#include "torch/nn/functional/loss.h"
+
+namespace mochi {
+
+// Per-epoch averages of the paper's training statistics, accumulated over the first
+// `stats_queries` queries of the epoch (weighted by queries).
+class MocoObjective::Statistics {
+ public:
+  explicit Statistics(int64_t budget) : budget_(budget) {}
+  bool wants_more() const { return seen_ < budget_; }
+
+  void Add(const ssl::MocoImpl::Output& out, const at::Tensor& labels, const at::Tensor& queue_labels,
+           int64_t queue_size) {
+    const int64_t n = std::min<int64_t>(budget_ - seen_, out.logits.size(0));
+    std::optional<ssl::MixingDraws> draws;
+    if (out.draws) {
+      const ssl::MixingDraws& d = *out.draws;
+      draws = ssl::MixingDraws{d.hardest.slice(0, 0, n),       d.pair_first.slice(0, 0, n),
+                               d.pair_second.slice(0, 0, n),   d.pair_weight.slice(0, 0, n),
+                               d.query_partner.slice(0, 0, n), d.query_weight.slice(0, 0, n)};
+    }
+    const ssl::ContrastiveStatistics s = ssl::ComputeContrastiveStatistics(
+        out.logits.slice(0, 0, n), queue_size, labels.slice(0, 0, n), queue_labels,
+        draws ? &*draws : nullptr, /*top_k=*/1024);
+    AddMean(false_negative_, s.false_negative_share_topk, n);
+    AddMean(synthetic_false_negative_, s.synthetic_from_false_negative_share, n);
+    alignment_ += ssl::Alignment(out.q.slice(0, 0, n), out.k.slice(0, 0, n)) * n;
+    uniformity_ += ssl::Uniformity(out.q.slice(0, 0, n)) * n;
+    if (top_probabilities_.empty()) top_probabilities_.assign(s.top_probabilities.size(), 0.0);
+    for (size_t i = 0; i < s.top_probabilities.size(); ++i) top_probabilities_[i] += s.top_probabilities[i] * n;
+    seen_ += n;
+  }
+
+  // JSON fields (leading comma) for metrics.jsonl; -1 marks a statistic with nothing to count.
+  std::string Json() const {
+    if (seen_ == 0) return "";
+    std::string profile;
+    for (size_t i = 0; i < top_probabilities_.size(); ++i) {
+      absl::StrAppendFormat(&profile, "%s%.4g", i ? ", " : "", top_probabilities_[i] / seen_);
+    }
+    return absl::StrFormat(
+        ", \"stats_queries\": %d, \"false_negative_share_top1024\": %.6f, "
+        "\"synthetic_from_false_negative_share\": %.6f, \"alignment_qk\": %.6f, "
+        "\"uniformity_q\": %.6f, \"top_negative_probabilities\": [%s]",
+        seen_, Mean(false_negative_), Mean(synthetic_false_negative_), alignment_ / seen_,
+        uniformity_ / seen_, profile);
+  }
+
+ private:
+  struct Weighted { double sum = 0; int64_t weight = 0; };
+  static void AddMean(Weighted& w, double value, int64_t n) {
+    if (value < 0) return;  // undefined for this step
+    w.sum += value * n;
+    w.weight += n;
+  }
+  static double Mean(const Weighted& w) { return w.weight ? w.sum / w.weight : -1.0; }
+
+  const int64_t budget_;
+  int64_t seen_ = 0;
+  Weighted false_negative_, synthetic_false_negative_;
+  double alignment_ = 0, uniformity_ = 0;
+  std::vector<double> top_probabilities_;
+};
+
+MocoObjective::MocoObjective(ssl::Moco moco, torch::optim::Optimizer& optimizer,
+                             std::vector<at::Tensor> trained, dist::Communicator& communicator,
+                             at::Generator mixing_generator, at::Device device,
+                             MocoObjectiveOptions options)
+    : moco_(std::move(moco)),
+      optimizer_(optimizer),
+      trained_(std::move(trained)),
+      communicator_(communicator),
+      mixing_generator_(std::move(mixing_generator)),
+      device_(device),
+      options_(options),
+      statistics_(std::make_unique<Statistics>(options.stats_queries)) {}
+
+MocoObjective::~MocoObjective() = default;
+
+void MocoObjective::BeginEpoch(int64_t epoch) {
+  mix_ = options_.mixing != nullptr && epoch >= options_.mixing_start_epoch;
+  loss_sum_ = proxy_correct_ = proxy_correct_real_ = seen_ = 0;
+  statistics_ = std::make_unique<Statistics>(options_.stats_queries);
+}
+
+absl::Status MocoObjective::Step(const data::Batch& batch) {
+  return TorchToStatus("training step", [&] {
+    const at::Tensor im_q = batch.views[0].to(device_);
+    const at::Tensor im_k = batch.views[1].to(device_);
+    moco_->MomentumUpdate();
+    ssl::MocoImpl::Output out =
+        moco_->forward(im_q, im_k, mix_ ? options_.mixing : nullptr, mixing_generator_);
+    optimizer_.zero_grad();
+    out.loss.backward();
+    communicator_.AverageGradients(trained_);
+    optimizer_.step();
+    const int64_t queue_size = moco_->queue.size(0);
+    if (statistics_->wants_more()) {  // before Enqueue: the logits saw the old queue
+      statistics_->Add(out, batch.labels, moco_->queue_labels, queue_size);
+    }
+    moco_->Enqueue(out.k, batch.labels);
+    at::NoGradGuard no_grad;
+    const at::Tensor logits = out.logits.detach();
+    const int64_t real = 1 + queue_size;
+    loss_sum_ += out.loss.item<double>() * logits.size(0);
+    proxy_correct_ += logits.argmax(1).eq(0).sum().item<double>();
+    proxy_correct_real_ += logits.slice(1, 0, real).argmax(1).eq(0).sum().item<double>();
+    seen_ += logits.size(0);
+  });
+}
+
+EpochMetrics MocoObjective::Summary() const {
+  const double n = std::max(1.0, seen_);
+  return {"moco", loss_sum_ / n, proxy_correct_ / n, proxy_correct_real_ / n, mix_,
+          statistics_->Json()};
+}
+
+SupervisedObjective::SupervisedObjective(models::ResNet backbone, torch::nn::Linear classifier,
+                                         torch::optim::Optimizer& optimizer,
+                                         std::vector<at::Tensor> trained,
+                                         dist::Communicator& communicator, at::Device device)
+    : backbone_(std::move(backbone)),
+      classifier_(std::move(classifier)),
+      optimizer_(optimizer),
+      trained_(std::move(trained)),
+      communicator_(communicator),
+      device_(device) {}
+
+void SupervisedObjective::BeginEpoch(int64_t) { loss_sum_ = correct_ = seen_ = 0; }
+
+absl::Status SupervisedObjective::Step(const data::Batch& batch) {
+  return TorchToStatus("training step", [&] {
+    const at::Tensor features = backbone_->forward_features(batch.views[0].to(device_));
+    const at::Tensor logits = classifier_(features);
+    const at::Tensor labels = batch.labels.to(device_);
+    const at::Tensor loss = torch::nn::functional::cross_entropy(logits, labels);
+    optimizer_.zero_grad();
+    loss.backward();
+    communicator_.AverageGradients(trained_);
+    optimizer_.step();
+    correct_ += logits.detach().argmax(1).eq(labels).sum().item<int64_t>();
+    loss_sum_ += loss.item<double>() * logits.size(0);
+    seen_ += logits.size(0);
+  });
+}
+
+EpochMetrics SupervisedObjective::Summary() const {
+  const double n = std::max(1.0, seen_);
+  return {"supervised", loss_sum_ / n, correct_ / n, correct_ / n, false, ""};
+}
+
+}  // namespace mochi
