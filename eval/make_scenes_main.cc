@@ -1,5 +1,5 @@
 // Generates the Fashion-MNIST scene datasets (VOC- and COCO-style detection / instance
-// segmentation; mochi/data/scenes/make_scenes.h).
+// segmentation; eval/scenes/make_scenes.h).
 //
 // bazel run //eval:make_scenes -- --output_dir=/tmp/fms --task=both --num_train=1000
 //     --num_val=250 --num_test=250 --canvas=192 --seed=0
@@ -10,7 +10,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "mochi/data/scenes/make_scenes.h"
+#include "eval/scenes/make_scenes.h"
 #include "mochi/port/paths.h"
 
 ABSL_FLAG(std::string, output_dir, "", "Directory receiving VOCdevkit/ and/or coco/.");
@@ -30,7 +30,7 @@ ABSL_FLAG(int, threads, 2, "Worker threads (the output does not depend on it).")
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  namespace scenes = mochi::data::scenes;
+  namespace scenes = mochi::eval::scenes;
   scenes::MakeScenesOptions options;
   const std::string output_dir = absl::GetFlag(FLAGS_output_dir);
   options.output_dir = output_dir.empty() ? "" : mochi::ResolvePath(output_dir);

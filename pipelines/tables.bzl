@@ -207,7 +207,7 @@ FIGURES = {
     },
 }
 
-# tables.md asks the appendix ablations for linear top-1; kNN is the cheaper second reading.
+# The appendix ablations report linear top-1; kNN is the cheaper second reading.
 APPENDIX_COLUMNS = [LINEAR_TOP1, KNN_TOP1]
 
 TABLES = {

@@ -47,10 +47,9 @@ class KnnMonitorHook : public HookBase {
     // The same protocol on raw pixels: the baseline a useful representation has to beat.
     MOCHI_ASSIGN_OR_RETURN(Features train_pixels, PixelFeatures(train_set, geometry));
     MOCHI_ASSIGN_OR_RETURN(Features test_pixels, PixelFeatures(*test_set, geometry));
-    MOCHI_ASSIGN_OR_RETURN(KnnResult raw,
-                           KnnClassify(train_pixels.features, train_pixels.labels,
-                                       test_pixels.features, test_pixels.labels,
-                                       test_set->num_classes(), knn));
+    MOCHI_ASSIGN_OR_RETURN(
+        KnnResult raw, KnnClassify(train_pixels.features, train_pixels.labels, test_pixels.features,
+                                   test_pixels.labels, test_set->num_classes(), knn));
     const std::string json = absl::StrFormat(
         "{\"metric\": \"knn_top1\", \"value\": %.6f, \"raw_pixels_value\": %.6f, \"k\": %d, "
         "\"temperature\": %g, \"train\": %d, \"test\": %d}",

@@ -35,7 +35,7 @@ enum class GrayscaleInput {
   kRandomTint,
 };
 
-// Options of the MoCo-v2 augmentation; defaults are the paper's (see paper.md section 3.2).
+// Options of the MoCo-v2 augmentation; defaults are MoCo-v2's, which the paper uses.
 struct AugmentOptions {
   int crop_size = 224;  // S: output is S x S
   // RandomResizedCrop: area fraction ~ U(scale), aspect ratio log-uniform in [ratio].

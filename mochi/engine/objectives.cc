@@ -21,8 +21,8 @@ class MocoObjective::Statistics {
   explicit Statistics(int64_t budget) : budget_(budget) {}
   bool wants_more() const { return seen_ < budget_; }
 
-  void Add(const ssl::MocoImpl::Output& out, const at::Tensor& labels, const at::Tensor& queue_labels,
-           int64_t queue_size) {
+  void Add(const ssl::MocoImpl::Output& out, const at::Tensor& labels,
+           const at::Tensor& queue_labels, int64_t queue_size) {
     const int64_t n = std::min<int64_t>(budget_ - seen_, out.logits.size(0));
     std::optional<ssl::MixingDraws> draws;
     if (out.draws) {
@@ -39,7 +39,8 @@ class MocoObjective::Statistics {
     alignment_ += ssl::Alignment(out.q.slice(0, 0, n), out.k.slice(0, 0, n)) * n;
     uniformity_ += ssl::Uniformity(out.q.slice(0, 0, n)) * n;
     if (top_probabilities_.empty()) top_probabilities_.assign(s.top_probabilities.size(), 0.0);
-    for (size_t i = 0; i < s.top_probabilities.size(); ++i) top_probabilities_[i] += s.top_probabilities[i] * n;
+    for (size_t i = 0; i < s.top_probabilities.size(); ++i)
+      top_probabilities_[i] += s.top_probabilities[i] * n;
     seen_ += n;
   }
 
@@ -59,7 +60,10 @@ class MocoObjective::Statistics {
   }
 
  private:
-  struct Weighted { double sum = 0; int64_t weight = 0; };
+  struct Weighted {
+    double sum = 0;
+    int64_t weight = 0;
+  };
   static void AddMean(Weighted& w, double value, int64_t n) {
     if (value < 0) return;  // undefined for this step
     w.sum += value * n;
@@ -123,8 +127,8 @@ absl::Status MocoObjective::Step(const data::Batch& batch) {
 
 EpochMetrics MocoObjective::Summary() const {
   const double n = std::max(1.0, seen_);
-  return {"moco", loss_sum_ / n, proxy_correct_ / n, proxy_correct_real_ / n, mix_,
-          statistics_->Json()};
+  return {"moco", loss_sum_ / n,      proxy_correct_ / n, proxy_correct_real_ / n,
+          mix_,   statistics_->Json()};
 }
 
 SupervisedObjective::SupervisedObjective(models::ResNet backbone, torch::nn::Linear classifier,

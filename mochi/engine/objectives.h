@@ -29,9 +29,9 @@ struct MocoObjectiveOptions {
 // enqueue. The epoch's statistics are taken from the logits before the enqueue.
 class MocoObjective : public Objective {
  public:
-  MocoObjective(ssl::Moco moco, torch::optim::Optimizer& optimizer,
-                std::vector<at::Tensor> trained, dist::Communicator& communicator,
-                at::Generator mixing_generator, at::Device device, MocoObjectiveOptions options);
+  MocoObjective(ssl::Moco moco, torch::optim::Optimizer& optimizer, std::vector<at::Tensor> trained,
+                dist::Communicator& communicator, at::Generator mixing_generator, at::Device device,
+                MocoObjectiveOptions options);
   ~MocoObjective() override;
 
   void BeginEpoch(int64_t epoch) override;

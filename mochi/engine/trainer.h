@@ -22,9 +22,9 @@ struct TrainerState {
   int64_t epochs = 0;
   int64_t steps_per_epoch = 0;
   TrainPosition position;
-  int64_t epoch = 0;          // the epoch running (AfterEpoch: the one just finished)
-  double lr = 0;              // set by the schedule hook before each epoch
-  double epoch_seconds = 0;   // AfterEpoch: wall time of the epoch's steps
+  int64_t epoch = 0;         // the epoch running (AfterEpoch: the one just finished)
+  double lr = 0;             // set by the schedule hook before each epoch
+  double epoch_seconds = 0;  // AfterEpoch: wall time of the epoch's steps
   // A hook sets this to end the run after the current step: OK when a budget is reached, an
   // error (e.g. Cancelled for a signal) otherwise. The loop then calls OnStop and returns it.
   std::optional<absl::Status> stop;

@@ -7,15 +7,15 @@
 
 #include "eval/coco/mask.h"
 #include "gtest/gtest.h"
-#include "mochi/data/scenes/mask.h"
-#include "mochi/data/scenes/polygon.h"
+#include "eval/scenes/mask.h"
+#include "eval/scenes/polygon.h"
 
 namespace mochi::eval::coco {
 namespace {
 
 // A random blob: a union of random rectangles with random pixels removed (holes, thin parts).
-data::scenes::Mask RandomBlob(std::mt19937_64& rng, int height, int width) {
-  data::scenes::Mask mask(height, width);
+eval::scenes::Mask RandomBlob(std::mt19937_64& rng, int height, int width) {
+  eval::scenes::Mask mask(height, width);
   const int rectangles = 1 + static_cast<int>(rng() % 4);
   for (int r = 0; r < rectangles; ++r) {
     const int x0 = static_cast<int>(rng() % width), y0 = static_cast<int>(rng() % height);
@@ -37,8 +37,8 @@ TEST(ScenePolygonsTest, TracedPolygonsRasteriseBackToTheMaskAsPycocotoolsDoes) {
   int checked = 0;
   for (int trial = 0; trial < 300; ++trial) {
     const int height = 4 + static_cast<int>(rng() % 20), width = 4 + static_cast<int>(rng() % 20);
-    const data::scenes::Mask mask = RandomBlob(rng, height, width);
-    const std::vector<std::vector<int>> traced = data::scenes::TraceMaskPolygons(mask);
+    const eval::scenes::Mask mask = RandomBlob(rng, height, width);
+    const std::vector<std::vector<int>> traced = eval::scenes::TraceMaskPolygons(mask);
     if (traced.empty()) continue;
     std::vector<std::vector<double>> polygons;
     for (const std::vector<int>& polygon : traced)
@@ -55,7 +55,7 @@ TEST(ScenePolygonsTest, TracedPolygonsRasteriseBackToTheMaskAsPycocotoolsDoes) {
             << height << " mask";
       }
     }
-    EXPECT_EQ(RleArea(*rle), static_cast<uint64_t>(data::scenes::Area(mask)));
+    EXPECT_EQ(RleArea(*rle), static_cast<uint64_t>(eval::scenes::Area(mask)));
     ++checked;
   }
   EXPECT_GT(checked, 250);

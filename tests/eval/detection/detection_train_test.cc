@@ -18,8 +18,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "mochi/config/validate.h"
-#include "mochi/data/scenes/image_file.h"
-#include "mochi/data/scenes/make_scenes.h"
+#include "eval/scenes/image_file.h"
+#include "eval/scenes/make_scenes.h"
 #include "mochi/engine/builders.h"
 #include "mochi/engine/checkpoint.h"
 #include "mochi/port/text_proto.h"
@@ -67,18 +67,18 @@ std::string WriteTinyVoc() {
   std::filesystem::create_directories(year + "/ImageSets/Main");
   std::vector<uint8_t> rgb(40 * 30 * 3, 0);
   for (size_t i = 0; i < rgb.size(); i += 3) rgb[i] = 255;  // pure red
-  absl::StatusOr<std::string> jpeg = data::scenes::EncodeJpeg(rgb, 40, 30, 95);
+  absl::StatusOr<std::string> jpeg = eval::scenes::EncodeJpeg(rgb, 40, 30, 95);
   EXPECT_THAT(jpeg, IsOk());
-  EXPECT_THAT(data::scenes::WriteFileBytes(year + "/JPEGImages/000007.jpg", *jpeg), IsOk());
+  EXPECT_THAT(eval::scenes::WriteFileBytes(year + "/JPEGImages/000007.jpg", *jpeg), IsOk());
   EXPECT_THAT(
-      data::scenes::WriteFileBytes(
+      eval::scenes::WriteFileBytes(
           year + "/Annotations/000007.xml",
           "<annotation><object><name>bag</name><difficult>0</difficult><bndbox><xmin>5</xmin>"
           "<ymin>3</ymin><xmax>24</xmax><ymax>12</ymax></bndbox></object><object><name>sneaker"
           "</name><difficult>1</difficult><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>40</xmax>"
           "<ymax>30</ymax></bndbox></object></annotation>"),
       IsOk());
-  EXPECT_THAT(data::scenes::WriteFileBytes(year + "/ImageSets/Main/test.txt", "000007\n"), IsOk());
+  EXPECT_THAT(eval::scenes::WriteFileBytes(year + "/ImageSets/Main/test.txt", "000007\n"), IsOk());
   return root;
 }
 
@@ -333,8 +333,8 @@ TEST(DetectionBackboneTest, RejectsACheckpointOfAnotherArchitecture) {
 }
 
 // A few small scenes written to `dir` (both tasks unless switched off by the caller).
-data::scenes::MakeScenesOptions TinyScenes(const std::string& dir) {
-  data::scenes::MakeScenesOptions make;
+eval::scenes::MakeScenesOptions TinyScenes(const std::string& dir) {
+  eval::scenes::MakeScenesOptions make;
   make.output_dir = dir;
   make.num_train = 8;
   make.num_val = 4;
@@ -356,9 +356,9 @@ void UseTinySchedule(proto::DetectionConfig& config) {
 
 TEST(RunDetectionTest, TrainsDetectsAndEvaluatesOnTinyScenes) {
   const std::string scenes = TempDir("scenes");
-  data::scenes::MakeScenesOptions make = TinyScenes(scenes);
+  eval::scenes::MakeScenesOptions make = TinyScenes(scenes);
   make.coco = false;
-  absl::StatusOr<std::vector<data::scenes::TaskSummary>> made = data::scenes::MakeScenes(make);
+  absl::StatusOr<std::vector<eval::scenes::TaskSummary>> made = eval::scenes::MakeScenes(make);
   MOCHI_ASSERT_OK(made);
 
   DetectionRunOptions run;
@@ -398,9 +398,9 @@ proto::SegmentationConfig FmsSegmentationConfig(const std::string& override_text
 
 TEST(RunSegmentationTest, TrainsAndScoresBoxesAndMasksOnTinyCocoScenes) {
   const std::string scenes = TempDir("coco_scenes");
-  data::scenes::MakeScenesOptions make = TinyScenes(scenes);
+  eval::scenes::MakeScenesOptions make = TinyScenes(scenes);
   make.voc = false;
-  MOCHI_ASSERT_OK(data::scenes::MakeScenes(make));
+  MOCHI_ASSERT_OK(eval::scenes::MakeScenes(make));
 
   DetectionRunOptions run;
   run.output_dir = TempDir("seg_run");

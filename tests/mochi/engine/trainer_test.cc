@@ -81,7 +81,9 @@ class RecordingHook : public HookBase {
   RecordingHook(std::vector<std::string>& log, int64_t stop_at_step = -1)
       : log_(log), stop_at_step_(stop_at_step) {}
   absl::Status BeforeTrain(TrainerState&) override { return Log("before_train"); }
-  absl::Status BeforeEpoch(TrainerState& s) override { return Log(absl::StrCat("before_epoch ", s.epoch)); }
+  absl::Status BeforeEpoch(TrainerState& s) override {
+    return Log(absl::StrCat("before_epoch ", s.epoch));
+  }
   absl::Status AfterStep(TrainerState& s) override {
     if (s.position.global_step == stop_at_step_) s.stop = absl::CancelledError("stop");
     return Log(absl::StrCat("after_step ", s.position.global_step));
@@ -117,12 +119,12 @@ TEST(TrainerTest, RunsEpochsOfStepsWithHooksInOrder) {
   ASSERT_TRUE(Train(*loader, objective, hooks, state).ok());
   const int64_t loss0 = objective.labels_seen[0] + objective.labels_seen[1];
   const int64_t loss1 = objective.labels_seen[2] + objective.labels_seen[3];
-  EXPECT_THAT(log, ElementsAreArray<std::string>(
-                       {"before_train", "before_epoch 0", "begin 0", "step 0", "after_step 1",
-                        "step 1", "after_step 2", absl::StrCat("after_epoch 0 next 1 loss ", loss0),
-                        "before_epoch 1", "begin 1", "step 0", "after_step 3", "step 1",
-                        "after_step 4", absl::StrCat("after_epoch 1 next 2 loss ", loss1),
-                        "after_train"}));
+  EXPECT_THAT(
+      log, ElementsAreArray<std::string>(
+               {"before_train", "before_epoch 0", "begin 0", "step 0", "after_step 1", "step 1",
+                "after_step 2", absl::StrCat("after_epoch 0 next 1 loss ", loss0), "before_epoch 1",
+                "begin 1", "step 0", "after_step 3", "step 1", "after_step 4",
+                absl::StrCat("after_epoch 1 next 2 loss ", loss1), "after_train"}));
   EXPECT_EQ(state.position.global_step, 4);
   EXPECT_EQ(state.position.epoch, 2);
 }
