@@ -12,6 +12,7 @@
 #include "ATen/ATen.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "bench/sample_statistics.h"
 #include "mochi/config/validate.h"
 #include "mochi/engine/builders.h"
 #include "mochi/port/cpu_threads.h"
@@ -26,10 +27,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
+using ::mochi::bench::Median;
 
 int Fail(const absl::Status& status) {
   std::fprintf(stderr, "%s\n", status.ToString().c_str());

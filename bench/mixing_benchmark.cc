@@ -40,6 +40,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "bench/counting_allocator.h"
+#include "bench/sample_statistics.h"
 #include "mochi/config/validate.h"
 #include "mochi/data/loader.h"
 #include "mochi/dist/communicator.h"
@@ -51,6 +52,7 @@
 #include "mochi/port/device.h"
 #include "mochi/port/libtorch_info.h"
 #include "mochi/port/paths.h"
+#include "mochi/port/run_environment.h"
 #include "mochi/port/text_proto.h"
 #include "mochi/ssl/hard_negative_mixing.h"
 #include "mochi/ssl/row_top_n.h"
@@ -83,16 +85,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The p-quantile with linear interpolation between order statistics (numpy's default).
-double Quantile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  const double position = p * (v.size() - 1);
-  const size_t below = static_cast<size_t>(position);
-  const size_t above = std::min(below + 1, v.size() - 1);
-  return v[below] + (position - below) * (v[above] - v[below]);
-}
-
-double Median(const std::vector<double>& v) { return Quantile(v, 0.5); }
+using ::mochi::bench::Median;
+using ::mochi::bench::Quantile;
 
 double ProcessCpuSeconds() {
   timespec ts;
@@ -337,7 +331,7 @@ std::vector<int64_t> ParseInts(const std::string& text) {
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
-  const std::string started = absl::FormatTime(absl::Now());
+  const absl::Time started = absl::Now();
   // Counts CPU tensor memory when enabled (only in the memory pass after the timed rounds).
   mochi::bench::CountingCpuAllocator* const memory =
       absl::GetFlag(FLAGS_count_memory) ? mochi::bench::CountingCpuAllocator::Install() : nullptr;
@@ -527,9 +521,8 @@ int main(int argc, char** argv) {
           return Fail(status);
         }
         // A run directory's env.txt keys, so the report's provenance block can read them.
-        const std::string env = absl::StrCat(
-            "libtorch: ", libtorch.version, "\ndevice: ", g_device.str(), "\nintra_op_threads: ",
-            cpu_threads.intra_op, "\nblas: ", libtorch.blas, "\nstarted: ", started, "\n");
+        const std::string env =
+            mochi::RunEnvironmentText(g_device.str(), cpu_threads.intra_op, {}, started);
         if (absl::Status status = mochi::WriteFileAtomically(
                 absl::StrCat(mochi::ResolvePath(dir), "/k", k, "_", VariantSlug(variant.name),
                              "_env.txt"),

@@ -54,7 +54,11 @@ def pretrain_run(name, config, overrides, seed, profile):
         srcs = [config],
         outs = [name + "/" + f for f in _run_files(profile)],
         tools = ["//tools:pretrain"],
+        # The code version comes in as an input: Bazel's volatile workspace status
+        # (tools/workspace_status.sh), which a new commit alone does not re-run the action for.
+        stamp = 1,
         cmd = " && ".join([
+            "export MOCHI_GIT_REVISION=\"$$(sed -n 's/^GIT_REVISION //p' bazel-out/volatile-status.txt)\"",
             "echo %s > $(RULEDIR)/%s.key" % (_shell_quote(override), name),
             "scratch=%s" % _scratch_dir([
                 "$(execpath //tools:pretrain)",

@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <numeric>
-#include <random>
 #include <utility>
 
 #include "ATen/ATen.h"
@@ -22,7 +21,9 @@
 #include "eval/voc/voc_eval.h"
 #include "mochi/config/validate.h"
 #include "mochi/engine/builders.h"
-#include "mochi/engine/checkpoint.h"
+#include "mochi/data/rng.h"
+#include "mochi/engine/lr_schedule.h"
+#include "mochi/engine/pretrained_model.h"
 #include "mochi/port/cpu_threads.h"
 #include "mochi/port/device.h"
 #include "mochi/port/paths.h"
@@ -189,24 +190,17 @@ absl::StatusOr<models::ResNet> BuildDetectionBackbone(const proto::DetectionConf
   const models::ResNetOptions expected = BuildResNetOptions(config.backbone(), 0);
   if (!config.init().has_checkpoint()) return models::MakeResNet(expected);
   const std::string path = ResolvePath(config.init().checkpoint());
-  std::error_code error;
-  const bool is_file = std::filesystem::is_regular_file(path, error);
-  const std::string run_dir = is_file ? std::filesystem::path(path).parent_path().string() : path;
-  const std::string checkpoint = is_file ? path : run_dir + "/checkpoint.pt";
-  MOCHI_ASSIGN_OR_RETURN(proto::PretrainConfig pretrain,
-                         LoadConfig<proto::PretrainConfig>(run_dir + "/config.pbtxt"));
-  if (!SameBackbone(pretrain.backbone(), config.backbone())) {
+  absl::StatusOr<PretrainedModel> pretrained = LoadPretrainedModel(path, /*load_weights=*/true);
+  if (!pretrained.ok()) {
+    return absl::Status(pretrained.status().code(), absl::StrCat("backbone init from ", path, ": ",
+                                                                 pretrained.status().message()));
+  }
+  if (!SameBackbone(pretrained->config.backbone(), config.backbone())) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "checkpoint ", run_dir, " holds a ", DescribeBackbone(pretrain.backbone()),
+        "checkpoint ", path, " holds a ", DescribeBackbone(pretrained->config.backbone()),
         " backbone but the detection config asks for ", DescribeBackbone(config.backbone())));
   }
-  MOCHI_ASSIGN_OR_RETURN(ssl::Moco moco, BuildMoco(pretrain));
-  const absl::StatusOr<TrainPosition> loaded = LoadCheckpoint(checkpoint, *moco, nullptr, {});
-  if (!loaded.ok()) {
-    return absl::Status(loaded.status().code(), absl::StrCat("backbone init from ", checkpoint,
-                                                             ": ", loaded.status().message()));
-  }
-  return moco->encoder_q->backbone;
+  return pretrained->moco->encoder_q->backbone;
 }
 
 FasterRcnnOptions BuildFasterRcnnOptions(const proto::DetectionConfig& c) {
@@ -239,14 +233,9 @@ FasterRcnnOptions BuildFasterRcnnOptions(const proto::DetectionConfig& c) {
 }
 
 double DetectionLearningRate(const proto::DetectionConfig& c, int64_t iter) {
-  double factor = 1;
-  if (iter < c.warmup_iters()) {
-    const double alpha = static_cast<double>(iter) / c.warmup_iters();
-    factor = c.warmup_factor() * (1 - alpha) + alpha;
-  }
-  const int64_t passed =
-      std::upper_bound(c.steps().begin(), c.steps().end(), iter) - c.steps().begin();
-  return c.base_lr() * factor * std::pow(c.gamma(), static_cast<double>(passed));
+  const std::vector<int64_t> steps(c.steps().begin(), c.steps().end());
+  return StepDecay(c.base_lr() * LinearWarmupFactor(iter, c.warmup_iters(), c.warmup_factor()),
+                   steps, c.gamma(), iter);
 }
 
 absl::StatusOr<DetectionInput> LoadDetectionInput(const DetectionRecord& record, int channels,
@@ -454,12 +443,14 @@ absl::Status TrainAndEvaluate(const proto::DetectionConfig& config, bool mask_on
               config.num_classes(), DescribeBackbone(config.backbone()).c_str(),
               config.init().has_checkpoint() ? config.init().checkpoint().c_str() : "random init");
 
-  // Sampling: a seeded shuffle per pass over the images, one shorter side and flip per image.
-  std::mt19937_64 rng(config.run().seed());
+  // Sampling with the project's RNG (mochi/data/rng.h, the same on every standard library): pass
+  // p over the images visits them in Permutation(n, MixSeed(seed, p)); image slot `i` of the run
+  // draws its shorter side and flip from Rng(MixSeed(seed + 1, i)).
+  const uint64_t seed = static_cast<uint64_t>(config.run().seed());
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(config.run().seed() + 1);
-  std::vector<size_t> order(train.records.size());
-  std::iota(order.begin(), order.end(), 0);
-  size_t cursor = order.size();
+  const int64_t num_train = static_cast<int64_t>(train.records.size());
+  std::vector<int64_t> order;
+  int64_t cursor = num_train, pass = 0, slot = 0;
   model->train();
   const Clock::time_point train_start = Clock::now();
   nlohmann::ordered_json last;
@@ -471,13 +462,15 @@ absl::Status TrainAndEvaluate(const proto::DetectionConfig& config, bool mask_on
     std::vector<at::Tensor> images;
     std::vector<ImageTargets> targets;
     for (int b = 0; b < config.ims_per_batch(); ++b) {
-      if (cursor == order.size()) {
-        std::shuffle(order.begin(), order.end(), rng);
+      if (cursor == num_train) {
+        order = data::Permutation(num_train, data::MixSeed(seed, pass++));
         cursor = 0;
       }
       const DetectionRecord& record = train.records[order[cursor++]];
-      const int min_size = config.min_size_train(rng() % config.min_size_train_size());
-      const bool flip = std::uniform_real_distribution<double>(0, 1)(rng) < config.flip_prob();
+      data::Rng rng(data::MixSeed(seed + 1, slot++));
+      const int min_size =
+          config.min_size_train(static_cast<int>(rng.UniformInt(config.min_size_train_size())));
+      const bool flip = rng.Bernoulli(config.flip_prob());
       MOCHI_ASSIGN_OR_RETURN(DetectionInput input, LoadDetectionInput(record, channels, min_size,
                                                                       config.max_size(), flip));
       images.push_back(input.image);

@@ -16,8 +16,8 @@
 #include "mochi/data/idx_reader.h"
 #include "mochi/data/loader.h"
 #include "mochi/engine/builders.h"
-#include "mochi/engine/checkpoint.h"
 #include "mochi/engine/features.h"
+#include "mochi/engine/pretrained_model.h"
 #include "mochi/port/cpu_threads.h"
 #include "mochi/port/device.h"
 #include "mochi/port/status_macros.h"
@@ -137,11 +137,11 @@ absl::Status RunLinearEval(const proto::LinearEvalConfig& config, const LinearEv
           " channels but test_transform produces ", geometry.output_channels));
     }
     at::manual_seed(config.run().seed());
-    MOCHI_ASSIGN_OR_RETURN(ssl::Moco moco, BuildMoco(pretrain));
-    if (run.source == FeatureSource::kCheckpoint) {
-      const std::string path = run.run_dir + "/checkpoint.pt";
-      MOCHI_RETURN_IF_ERROR(LoadCheckpoint(path, *moco, nullptr, {}).status());
-      MOCHI_ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(path));
+    const bool trained = run.source == FeatureSource::kCheckpoint;
+    MOCHI_ASSIGN_OR_RETURN(PretrainedModel pretrained, LoadPretrainedModel(run.run_dir, trained));
+    ssl::Moco moco = pretrained.moco;
+    if (trained) {
+      MOCHI_ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(pretrained.checkpoint_path));
       checkpoint_md5 = data::Md5Hex(bytes);
     }
     moco->to(device);

@@ -9,6 +9,7 @@
 #include "ATen/core/grad_mode.h"
 #include "absl/strings/str_cat.h"
 #include "mochi/data/rng.h"
+#include "mochi/engine/lr_schedule.h"
 
 namespace mochi::eval {
 namespace {
@@ -101,10 +102,7 @@ absl::StatusOr<LinearProbeResult> TrainLinearProbe(FeatureBatches& train, int64_
 
   LinearProbeResult result;
   for (int64_t epoch = 0; epoch < options.epochs; ++epoch) {
-    double lr = options.lr;
-    for (int64_t m : options.milestones) {
-      if (epoch >= m) lr *= options.gamma;
-    }
+    const double lr = StepDecay(options.lr, options.milestones, options.gamma, epoch);
     if (absl::Status s = train.StartEpoch(epoch); !s.ok()) return s;
     at::Tensor loss_sum = at::zeros({}, at::device(device).dtype(at::kDouble));
     int64_t rows = 0;

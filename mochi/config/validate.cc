@@ -398,14 +398,15 @@ void CheckDetection(const proto::DetectionConfig& c, const std::string& prefix, 
     v.Check(count > 0, prefix + name, count, "must be > 0");
   }
   const std::pair<const char*, float> unit_interval[] = {
-      {"rpn_nms_thresh", c.rpn_nms_thresh()},
-      {"test_score_thresh", c.test_score_thresh()},
-      {"test_nms_thresh", c.test_nms_thresh()},
-      {"flip_prob", c.flip_prob()}};
+      {"test_score_thresh", c.test_score_thresh()}, {"flip_prob", c.flip_prob()}};
   for (const auto& [name, value] : unit_interval) {
     v.Check(IsProbability(value), prefix + name, value, "must be in [0, 1]");
   }
+  // As the detector itself requires: an NMS IoU threshold of 0
+  // would suppress every box that overlaps a kept one at all.
   const std::pair<const char*, float> positive_fractions[] = {
+      {"rpn_nms_thresh", c.rpn_nms_thresh()},
+      {"test_nms_thresh", c.test_nms_thresh()},
       {"roi_positive_fraction", c.roi_positive_fraction()},
       {"gamma", c.gamma()},
       {"warmup_factor", c.warmup_factor()}};

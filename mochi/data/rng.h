@@ -45,6 +45,16 @@ inline uint64_t SampleSeed(uint64_t base_seed, int64_t epoch, int64_t index, int
   return MixSeed(s, static_cast<uint64_t>(static_cast<int64_t>(view)));
 }
 
+// Counter-based draws: the key of stream `stream` under `key`, and element `e` of a stream, which
+// is Rng(stream_key)'s (e + 1)-th NextU64(). Any element is computed alone, so draws made in
+// parallel do not depend on the thread count (MoCHi's mixing draws).
+inline uint64_t StreamKey(uint64_t key, uint64_t stream) {
+  return rng_internal::Mix64(key ^ rng_internal::Mix64(stream + 1));
+}
+inline uint64_t CounterBits(uint64_t stream_key, int64_t e) {
+  return rng_internal::Mix64(stream_key + static_cast<uint64_t>(e + 1) * rng_internal::kGolden);
+}
+
 // A small, fast, non-cryptographic generator (SplitMix64). Not thread-safe: use one per
 // thread or per sample.
 class Rng {

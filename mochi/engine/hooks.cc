@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <utility>
@@ -11,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "mochi/engine/lr_schedule.h"
 #include "torch/optim/sgd.h"
 
 namespace mochi {
@@ -27,20 +27,6 @@ std::string Duration(double seconds) {
 }
 
 }  // namespace
-
-double ScheduledLearningRate(const proto::Optimizer& o, int64_t epoch, int64_t epochs) {
-  double lr = o.base_lr();
-  if (o.has_cosine()) {
-    const int warmup = o.cosine().warmup_epochs();
-    if (epoch < warmup) return lr * (epoch + 1) / (warmup + 1);
-    lr *= 0.5 * (1.0 + std::cos(M_PI * epoch / epochs));  // MoCo's --cos, per epoch
-  } else {
-    for (int milestone : o.step().milestones()) {
-      if (epoch >= milestone) lr *= o.step().gamma();
-    }
-  }
-  return lr;
-}
 
 LrScheduleHook::LrScheduleHook(torch::optim::Optimizer& optimizer, proto::Optimizer schedule)
     : optimizer_(optimizer), schedule_(std::move(schedule)) {}

@@ -23,11 +23,8 @@
 
 namespace mochi {
 
-// The learning rate of `epoch` of `epochs`: linear warm-up then half-cosine (MoCo's --cos), or
-// steps of x gamma at the milestones.
-double ScheduledLearningRate(const proto::Optimizer& optimizer, int64_t epoch, int64_t epochs);
-
-// Sets every parameter group's lr (an SGD optimizer) before each epoch.
+// Sets every parameter group's lr (an SGD optimizer) before each epoch: ScheduledLearningRate
+// (mochi/engine/lr_schedule.h).
 class LrScheduleHook : public HookBase {
  public:
   LrScheduleHook(torch::optim::Optimizer& optimizer, proto::Optimizer schedule);

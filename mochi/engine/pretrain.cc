@@ -20,10 +20,9 @@
 #include "mochi/engine/objectives.h"
 #include "mochi/engine/trainer.h"
 #include "mochi/port/cpu_threads.h"
-#include "mochi/port/cuda_runtime.h"
 #include "mochi/port/device.h"
-#include "mochi/port/libtorch_info.h"
 #include "mochi/port/paths.h"
+#include "mochi/port/run_environment.h"
 #include "mochi/port/status_macros.h"
 #include "mochi/port/text_proto.h"
 #include "mochi/port/torch_status.h"
@@ -31,20 +30,6 @@
 
 namespace mochi {
 namespace {
-
-std::string GitRevision() {
-  const char* workspace = std::getenv("BUILD_WORKSPACE_DIRECTORY");
-  const std::string command =
-      absl::StrCat("git -C '", workspace ? workspace : ".", "' rev-parse HEAD 2>/dev/null");
-  std::string out;
-  if (FILE* pipe = popen(command.c_str(), "r")) {
-    char buffer[128];
-    while (fgets(buffer, sizeof buffer, pipe)) out += buffer;
-    pclose(pipe);
-  }
-  while (!out.empty() && (out.back() == '\n')) out.pop_back();
-  return out.empty() ? "unknown" : out;
-}
 
 // The config minus the settings that may change on resume (logging, loader, cadence).
 std::string ResumeIdentity(proto::PretrainConfig config) {
@@ -154,17 +139,15 @@ absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunO
                  static_cast<long long>(position.step_in_epoch));
   }
   if (is_chief) {
-    const LibTorchInfo libtorch = LinkedLibTorch();
     MOCHI_RETURN_IF_ERROR(WriteFileAtomically(dir + "/config.pbtxt", position.config_text));
     MOCHI_RETURN_IF_ERROR(WriteFileAtomically(
         dir + "/env.txt",
-        absl::StrCat("git_revision: ", GitRevision(), "\nlibtorch: ", libtorch.version,
-                     "\nintra_op_threads: ", threads.intra_op, "\nblas: ", libtorch.blas,
-                     "\nloader_workers: ",
-                     loader_options.num_workers, "\ndevice: ", device.str(), "\ndataset: ",
-                     dataset->Describe(), "\nprocesses: ", dist_env.world_size, " (",
-                     communicator->backend(), ")\n", DescribeCudaRuntime(), "\nstarted: ",
-                     absl::FormatTime(absl::Now()), "\n")));
+        RunEnvironmentText(device.str(), threads.intra_op,
+                           {{"loader_workers", absl::StrCat(loader_options.num_workers)},
+                            {"dataset", dataset->Describe()},
+                            {"processes", absl::StrCat(dist_env.world_size, " (",
+                                                       communicator->backend(), ")")}},
+                           absl::Now())));
   }
   std::unique_ptr<MetricsLog> metrics;
   if (is_chief) {

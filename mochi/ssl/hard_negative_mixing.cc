@@ -11,6 +11,7 @@
 #include "ATen/CPUGeneratorImpl.h"
 #include "ATen/Parallel.h"
 #include "c10/util/Exception.h"
+#include "mochi/data/rng.h"
 #include "mochi/ssl/row_top_n.h"
 #include "torch/csrc/autograd/custom_function.h"
 
@@ -136,22 +137,10 @@ Coefficients CoefficientsFromTensors(const at::Tensor& queue, const at::Tensor& 
   return c;
 }
 
-// SplitMix64's output function (Steele, Lea and Flood 2014): a bijective 64-bit mix. Element e
-// of a stream is Mix64(stream key + (e + 1) * golden gamma), i.e. SplitMix64's e-th output, so
-// any element can be computed alone: the draws are parallel and independent of the thread count.
-uint64_t Mix64(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-constexpr uint64_t kGoldenGamma = 0x9E3779B97F4A7C15ull;
-
-uint64_t StreamKey(uint64_t key, uint64_t stream) { return Mix64(key ^ Mix64(stream + 1)); }
-
-// Element e of the stream with key `stream_key`.
-uint64_t CounterBits(uint64_t stream_key, int64_t e) {
-  return Mix64(stream_key + static_cast<uint64_t>(e + 1) * kGoldenGamma);
-}
+// Element e of a stream is data::CounterBits(stream key, e) (mochi/data/rng.h): any element can
+// be computed alone, so the draws are parallel and independent of the thread count.
+using data::CounterBits;
+using data::StreamKey;
 
 // A uniform integer in [0, n) from 64 random bits: Lemire's multiply-shift on the high 32 bits
 // (bias below n / 2^32, as at::randint's modulo).

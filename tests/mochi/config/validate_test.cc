@@ -157,6 +157,20 @@ TEST(ValidateTest, DetectionStepsBeyondMaxIterAreRejected) {
                                          HasSubstr("steps[1] = 22000")));
 }
 
+TEST(ValidateTest, DetectionNmsThresholdsOfZeroAreRejectedAsTheDetectorRejectsThem) {
+  proto::DetectionConfig config;
+  MOCHI_ASSERT_OK(ParseTextProtoFile("configs/detection/voc_r50_c4_24k.pbtxt", &config));
+  config.set_test_nms_thresh(0);
+  EXPECT_THAT(Validate(config), StatusIs(absl::StatusCode::kInvalidArgument,
+                                         HasSubstr("test_nms_thresh = 0: must be in (0, 1]")));
+  config.set_test_nms_thresh(0.5);
+  config.set_rpn_nms_thresh(0);
+  EXPECT_THAT(Validate(config), StatusIs(absl::StatusCode::kInvalidArgument,
+                                         HasSubstr("rpn_nms_thresh = 0: must be in (0, 1]")));
+  config.set_rpn_nms_thresh(1);
+  EXPECT_THAT(Validate(config), IsOk());
+}
+
 TEST(LoadConfigTest, UnknownFieldNamesFileLineAndField) {
   EXPECT_THAT(LoadConfig<proto::PretrainConfig>("tests/mochi/config/testdata/unknown_field.pbtxt"),
               StatusIs(absl::StatusCode::kInvalidArgument,

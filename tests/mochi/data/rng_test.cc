@@ -35,6 +35,14 @@ TEST(RngTest, MatchesSplitMix64Reference) {
   EXPECT_EQ(rng.NextU64(), 0x06C45D188009454FULL);
 }
 
+TEST(RngTest, CounterBitsIsElementEOfTheSequentialStream) {
+  const uint64_t key = StreamKey(42, 3);
+  EXPECT_NE(key, StreamKey(42, 4));
+  EXPECT_NE(key, StreamKey(43, 3));
+  Rng rng(key);
+  for (int64_t e = 0; e < 100; ++e) EXPECT_EQ(CounterBits(key, e), rng.NextU64()) << e;
+}
+
 TEST(RngTest, UniformInRangeWithMeanOneHalf) {
   Rng rng(7);
   constexpr int kDraws = 100000;

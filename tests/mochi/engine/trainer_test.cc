@@ -1,6 +1,5 @@
 #include "mochi/engine/trainer.h"
 
-#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -13,7 +12,6 @@
 #include "gtest/gtest.h"
 #include "mochi/data/dataset.h"
 #include "mochi/data/loader.h"
-#include "mochi/engine/hooks.h"
 #include "tests/testing/status_matchers.h"
 
 namespace mochi {
@@ -183,25 +181,6 @@ TEST(TrainerTest, AHookErrorEndsTheRun) {
   state.epochs = 2;
   EXPECT_THAT(Train(*loader, objective, hooks, state), StatusIs(absl::StatusCode::kDataLoss));
   EXPECT_EQ(state.position.global_step, 1);
-}
-
-TEST(ScheduledLearningRateTest, CosineWithWarmupAndSteps) {
-  // Rates exact in float (the proto's type), so the hand values are exact too.
-  proto::Optimizer cosine;
-  cosine.set_base_lr(0.5);
-  cosine.mutable_cosine()->set_warmup_epochs(1);
-  EXPECT_DOUBLE_EQ(ScheduledLearningRate(cosine, 0, 4), 0.25);  // warm-up: 0.5 * 1 / 2
-  EXPECT_DOUBLE_EQ(ScheduledLearningRate(cosine, 1, 4), 0.5 * 0.5 * (1 + std::sqrt(0.5)));
-  EXPECT_DOUBLE_EQ(ScheduledLearningRate(cosine, 2, 4), 0.25);  // cos(pi / 2) = 0
-  EXPECT_DOUBLE_EQ(ScheduledLearningRate(cosine, 3, 4), 0.5 * 0.5 * (1 - std::sqrt(0.5)));
-  proto::Optimizer step;
-  step.set_base_lr(1.0);
-  step.mutable_step()->add_milestones(2);
-  step.mutable_step()->add_milestones(3);
-  step.mutable_step()->set_gamma(0.5);
-  EXPECT_DOUBLE_EQ(ScheduledLearningRate(step, 1, 4), 1.0);
-  EXPECT_DOUBLE_EQ(ScheduledLearningRate(step, 2, 4), 0.5);
-  EXPECT_DOUBLE_EQ(ScheduledLearningRate(step, 3, 4), 0.25);
 }
 
 }  // namespace
