@@ -1,0 +1,36 @@
+#include "mochi/port/run_environment.h"
+
+#include <cstdlib>
+#include <string>
+
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace mochi {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+TEST(RunEnvironmentTest, TheActionsRevisionWinsAndKeysComeInOrder) {
+  setenv("MOCHI_GIT_REVISION", "abc123 (with uncommitted changes)", 1);
+  EXPECT_EQ(CodeRevision(), "abc123 (with uncommitted changes)");
+  const std::string text = RunEnvironmentText(
+      "cpu", 2, {{"dataset", "fashion_mnist(train)"}, {"processes", "1"}},
+      absl::FromUnixSeconds(0));
+  EXPECT_THAT(text, StartsWith("git_revision: abc123 (with uncommitted changes)\nlibtorch: "));
+  EXPECT_THAT(text, HasSubstr("\ndevice: cpu\nintra_op_threads: 2\n"
+                              "dataset: fashion_mnist(train)\nprocesses: 1\n"));
+  EXPECT_THAT(text, HasSubstr("\nstarted: 1970-01-01T00:00:00+00:00\n"));
+  EXPECT_EQ(text.back(), '\n');
+}
+
+TEST(RunEnvironmentTest, WithoutRevisionOrWorkspaceItIsUnknown) {
+  unsetenv("MOCHI_GIT_REVISION");
+  unsetenv("BUILD_WORKSPACE_DIRECTORY");
+  EXPECT_EQ(CodeRevision(), "unknown");
+}
+
+}  // namespace
+}  // namespace mochi
