@@ -1,12 +1,17 @@
-// Parses and validates every configs/**/*.pbtxt against the message its header declares, so a
-// typo in a config fails CI rather than a training job.
+// Parses and validates every configs/**/*.pbtxt against the message its header declares, and runs
+// the builders a binary runs on it (model, mixing, views; the detector with its own option
+// checks), so a typo or a value only a builder rejects fails CI rather than a training job.
 #include <filesystem>
 #include <string>
 #include <vector>
 
+#include "eval/detection/detection_builders.h"
+#include "eval/detection/faster_rcnn.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "mochi/config/validate.h"
+#include "mochi/engine/builders.h"
+#include "mochi/port/status_macros.h"
 #include "mochi/port/text_proto.h"
 #include "tests/testing/status_matchers.h"
 
@@ -21,18 +26,42 @@ std::vector<std::string> ConfigFiles() {
   return files;
 }
 
+absl::Status BuildPretraining(const proto::PretrainConfig& config) {
+  MOCHI_ASSIGN_OR_RETURN(ssl::Moco moco, BuildMoco(config));
+  BuildMixingOptions(config.moco());
+  const int source_channels = config.dataset().has_fashion_mnist() ? 1 : 3;
+  return BuildViewTransform(config.augmentation(), source_channels, config.has_supervised() ? 1 : 2)
+      .status();
+}
+
+// The detector as //eval:detect builds it, on a randomly initialised backbone (the configs'
+// pretrained checkpoints are runs that need not exist here).
+absl::Status BuildDetector(const proto::DetectionConfig& config, bool mask_on) {
+  eval::detection::FasterRcnnOptions options = eval::detection::BuildFasterRcnnOptions(config);
+  options.mask_on = mask_on;
+  MOCHI_ASSIGN_OR_RETURN(models::ResNet backbone,
+                         models::MakeResNet(BuildResNetOptions(config.backbone(), 0)));
+  return eval::detection::MakeFasterRcnn(backbone, options).status();
+}
+
 absl::Status LoadAsDeclared(const std::string& path) {
   absl::StatusOr<std::string> declared = DeclaredProtoMessage(path);
   if (!declared.ok()) return declared.status();
-  if (*declared == "mochi.proto.PretrainConfig") return LoadConfig<proto::PretrainConfig>(path).status();
+  if (*declared == "mochi.proto.PretrainConfig") {
+    MOCHI_ASSIGN_OR_RETURN(proto::PretrainConfig config, LoadConfig<proto::PretrainConfig>(path));
+    return BuildPretraining(config);
+  }
   if (*declared == "mochi.proto.LinearEvalConfig") {
     return LoadConfig<proto::LinearEvalConfig>(path).status();
   }
   if (*declared == "mochi.proto.DetectionConfig") {
-    return LoadConfig<proto::DetectionConfig>(path).status();
+    MOCHI_ASSIGN_OR_RETURN(proto::DetectionConfig config, LoadConfig<proto::DetectionConfig>(path));
+    return BuildDetector(config, /*mask_on=*/false);
   }
   if (*declared == "mochi.proto.SegmentationConfig") {
-    return LoadConfig<proto::SegmentationConfig>(path).status();
+    MOCHI_ASSIGN_OR_RETURN(proto::SegmentationConfig config,
+                           LoadConfig<proto::SegmentationConfig>(path));
+    return BuildDetector(config.detection(), /*mask_on=*/true);
   }
   return absl::InvalidArgumentError(path + ": unknown proto-message " + *declared);
 }
