@@ -22,7 +22,7 @@ ABSL_FLAG(bool, knn_eval, true, "kNN-evaluate the backbone on Fashion-MNIST test
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "MoCo-v2 / MoCHi pretraining, or the supervised baseline (configs/pretrain/supervised_*). "
-      "See README.md.");
+      "See docs/pretraining.md.");
   absl::ParseCommandLine(argc, argv);
   if (absl::GetFlag(FLAGS_config).empty()) {
     std::fprintf(stderr, "--config is required (e.g. configs/pretrain/mocov2_fmnist.pbtxt)\n");
