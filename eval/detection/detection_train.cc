@@ -17,13 +17,14 @@
 #include "eval/coco/mask.h"
 #include "eval/detection/coco_dataset.h"
 #include "eval/detection/detection_builders.h"
+#include "eval/detection/detection_inference.h"
+#include "eval/detection/detection_input.h"
+#include "eval/detection/voc_dataset.h"
 #include "eval/detection/mask_ops.h"
 #include "eval/voc/voc_eval.h"
 #include "mochi/config/validate.h"
-#include "mochi/engine/builders.h"
 #include "mochi/data/rng.h"
-#include "mochi/engine/lr_schedule.h"
-#include "mochi/engine/pretrained_model.h"
+#include "mochi/engine/builders.h"
 #include "mochi/port/cpu_threads.h"
 #include "mochi/port/device.h"
 #include "mochi/port/paths.h"
@@ -42,27 +43,6 @@ using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
-}
-
-std::string DescribeBackbone(const proto::Backbone& b) {
-  return absl::StrCat(proto::Backbone::Architecture_Name(b.architecture()), " (stem ",
-                      proto::Backbone::Stem_Name(b.stem()), ", width ", b.width(), ", in_channels ",
-                      b.in_channels(), ")");
-}
-
-bool SameBackbone(const proto::Backbone& a, const proto::Backbone& b) {
-  return a.architecture() == b.architecture() && a.stem() == b.stem() && a.width() == b.width() &&
-         a.in_channels() == b.in_channels();
-}
-
-// detectron2 ResizeShortestEdge.get_output_shape.
-std::pair<int64_t, int64_t> ResizedShape(int64_t height, int64_t width, int min_size,
-                                         int max_size) {
-  double scale = static_cast<double>(min_size) / std::min(height, width);
-  if (std::max(height, width) * scale > max_size) {
-    scale = static_cast<double>(max_size) / std::max(height, width);
-  }
-  return {static_cast<int64_t>(height * scale + 0.5), static_cast<int64_t>(width * scale + 0.5)};
 }
 
 // SGD over the trainable parameters; norm layers get no weight decay (detectron2
@@ -159,197 +139,7 @@ void ReplaceCocoRoot(const std::string& root, proto::CocoFiles& files) {
   files.set_images(absl::StrCat(root, "/", std::filesystem::path(images).filename().string()));
 }
 
-// Mask of `rle` as a float [H, W] tensor of 0 / 1.
-at::Tensor MaskTensor(const coco::Rle& rle) {
-  coco::BinaryMask mask = coco::DecodeRle(rle);
-  return at::from_blob(mask.pixels.data(),
-                       {static_cast<int64_t>(mask.height), static_cast<int64_t>(mask.width)},
-                       at::kByte)
-      .to(at::kFloat);
-}
 
-// The COCO compressed RLE string of a uint8 [H, W] mask.
-std::string MaskCounts(const at::Tensor& pixels) {
-  const at::Tensor contiguous = pixels.to(at::kCPU, at::kByte).contiguous();
-  coco::BinaryMask mask;
-  mask.height = static_cast<uint32_t>(contiguous.size(0));
-  mask.width = static_cast<uint32_t>(contiguous.size(1));
-  mask.pixels.assign(contiguous.data_ptr<uint8_t>(),
-                     contiguous.data_ptr<uint8_t>() + contiguous.numel());
-  return coco::EncodeRleCounts(coco::EncodeMask(mask));
-}
-
-}  // namespace
-
-std::vector<std::string> DetectionClassNames(const proto::DetectionConfig& config) {
-  if (config.class_names_size() == 0) return PascalVocClassNames();
-  return {config.class_names().begin(), config.class_names().end()};
-}
-
-absl::StatusOr<models::ResNet> BuildDetectionBackbone(const proto::DetectionConfig& config) {
-  const models::ResNetOptions expected = BuildResNetOptions(config.backbone(), 0);
-  if (!config.init().has_checkpoint()) return models::MakeResNet(expected);
-  const std::string path = ResolvePath(config.init().checkpoint());
-  absl::StatusOr<PretrainedModel> pretrained = LoadPretrainedModel(path, /*load_weights=*/true);
-  if (!pretrained.ok()) {
-    return absl::Status(pretrained.status().code(), absl::StrCat("backbone init from ", path, ": ",
-                                                                 pretrained.status().message()));
-  }
-  if (!SameBackbone(pretrained->config.backbone(), config.backbone())) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "checkpoint ", path, " holds a ", DescribeBackbone(pretrained->config.backbone()),
-        " backbone but the detection config asks for ", DescribeBackbone(config.backbone())));
-  }
-  return pretrained->moco->encoder_q->backbone;
-}
-
-FasterRcnnOptions BuildFasterRcnnOptions(const proto::DetectionConfig& c) {
-  FasterRcnnOptions o;
-  o.num_classes = c.num_classes();
-  if (c.anchor_sizes_size() > 0) {
-    o.anchors.sizes.assign(c.anchor_sizes().begin(), c.anchor_sizes().end());
-  }
-  if (c.anchor_aspect_ratios_size() > 0) {
-    o.anchors.aspect_ratios.assign(c.anchor_aspect_ratios().begin(),
-                                   c.anchor_aspect_ratios().end());
-  }
-  o.rpn_batch_size_per_image = c.rpn_batch_size_per_image();
-  o.rpn_pre_nms_topk_train = c.rpn_pre_nms_topk_train();
-  o.rpn_post_nms_topk_train = c.rpn_post_nms_topk_train();
-  o.rpn_pre_nms_topk_test = c.rpn_pre_nms_topk_test();
-  o.rpn_post_nms_topk_test = c.rpn_post_nms_topk_test();
-  o.rpn_nms_thresh = c.rpn_nms_thresh();
-  o.roi_batch_size_per_image = c.roi_batch_size_per_image();
-  o.roi_positive_fraction = c.roi_positive_fraction();
-  o.test_score_thresh = c.test_score_thresh();
-  o.test_nms_thresh = c.test_nms_thresh();
-  o.detections_per_image = c.detections_per_image();
-  // One process: SyncBN and BN both normalise with the whole step's batch statistics.
-  o.frozen_bn = c.norm() == proto::DetectionConfig::FROZEN_BN;
-  o.roi_head_extra_norm = c.roi_head_extra_norm();
-  o.pixel_mean.assign(c.pixel_mean().begin(), c.pixel_mean().end());
-  o.pixel_std.assign(c.pixel_std().begin(), c.pixel_std().end());
-  return o;
-}
-
-double DetectionLearningRate(const proto::DetectionConfig& c, int64_t iter) {
-  const std::vector<int64_t> steps(c.steps().begin(), c.steps().end());
-  return StepDecay(c.base_lr() * LinearWarmupFactor(iter, c.warmup_iters(), c.warmup_factor()),
-                   steps, c.gamma(), iter);
-}
-
-absl::StatusOr<DetectionInput> LoadDetectionInput(const DetectionRecord& record, int channels,
-                                                  int min_size, int max_size, bool flip) {
-  MOCHI_ASSIGN_OR_RETURN(DecodedImage decoded, DecodeImageFile(record.image_path, channels));
-  for (const coco::Rle& rle : record.masks) {
-    if (rle.height != static_cast<uint32_t>(decoded.height) ||
-        rle.width != static_cast<uint32_t>(decoded.width)) {
-      return absl::InvalidArgumentError(absl::StrCat(record.image_path, ": a mask of ", rle.height,
-                                                     " x ", rle.width, " on an image of ",
-                                                     decoded.height, " x ", decoded.width));
-    }
-  }
-  DetectionInput input;
-  MOCHI_RETURN_IF_ERROR(TorchToStatus(record.image_path, [&] {
-    at::Tensor image = at::from_blob(decoded.pixels.data(),
-                                     {decoded.height, decoded.width, decoded.channels}, at::kByte)
-                           .permute({2, 0, 1})
-                           .to(at::kFloat);  // [C, H, W], owns its memory
-    const auto [height, width] = ResizedShape(decoded.height, decoded.width, min_size, max_size);
-    if (height != decoded.height || width != decoded.width) {
-      // PIL's bilinear resize (detectron2) antialiases when shrinking; so does this.
-      image = at::_upsample_bilinear2d_aa(image.unsqueeze(0), {height, width},
-                                          /*align_corners=*/false)
-                  .squeeze(0)
-                  .clamp(0, 255);
-    }
-    input.scale_x = static_cast<double>(width) / decoded.width;
-    input.scale_y = static_cast<double>(height) / decoded.height;
-    input.original_height = decoded.height;
-    input.original_width = decoded.width;
-    const int64_t g = static_cast<int64_t>(record.boxes.size());
-    std::vector<float> flat;
-    for (const std::array<float, 4>& box : record.boxes)
-      flat.insert(flat.end(), box.begin(), box.end());
-    at::Tensor boxes =
-        at::tensor(flat, at::kFloat).view({g, 4}) *
-        at::tensor({input.scale_x, input.scale_y, input.scale_x, input.scale_y}, at::kDouble)
-            .to(at::kFloat);
-    at::Tensor masks;
-    if (!record.masks.empty()) {
-      std::vector<at::Tensor> planes;
-      for (const coco::Rle& rle : record.masks) planes.push_back(MaskTensor(rle));
-      // detectron2 resizes bitmask annotations with PIL's NEAREST, i.e. nearest-exact.
-      masks =
-          at::_upsample_nearest_exact2d(at::stack(planes).unsqueeze(0), {height, width}).squeeze(0);
-    }
-    if (flip) {
-      image = image.flip({2});
-      if (masks.defined()) masks = masks.flip({2});
-      boxes = at::stack({width - boxes.select(1, 2), boxes.select(1, 1), width - boxes.select(1, 0),
-                         boxes.select(1, 3)},
-                        1);
-    }
-    input.image = image.contiguous();
-    input.targets.boxes = boxes;
-    input.targets.classes = at::tensor(record.classes, at::kLong);
-    if (masks.defined()) input.targets.masks = masks.contiguous();
-  }));
-  return input;
-}
-
-absl::StatusOr<std::vector<ImageDetections>> DetectRecords(
-    FasterRcnn& model, const std::vector<DetectionRecord>& records, int channels, int min_size,
-    int max_size, int batch_size) {
-  torch::NoGradGuard no_grad;
-  std::vector<ImageDetections> out;
-  for (size_t start = 0; start < records.size(); start += batch_size) {
-    const size_t end = std::min(records.size(), start + static_cast<size_t>(batch_size));
-    std::vector<at::Tensor> images;
-    std::vector<DetectionInput> inputs;
-    for (size_t i = start; i < end; ++i) {
-      // Test images are scored by the evaluator's reader, not by their in-memory masks.
-      DetectionRecord record = records[i];
-      record.masks.clear();
-      MOCHI_ASSIGN_OR_RETURN(DetectionInput input,
-                             LoadDetectionInput(record, channels, min_size, max_size, false));
-      images.push_back(input.image);
-      inputs.push_back(std::move(input));
-    }
-    MOCHI_ASSIGN_OR_RETURN(std::vector<Detections> detections, model->Detect(images));
-    for (size_t i = start; i < end; ++i) {
-      const Detections& d = detections[i - start];
-      const at::Tensor boxes = d.boxes.to(at::kCPU, at::kFloat).contiguous();
-      const at::Tensor scores = d.scores.to(at::kCPU, at::kFloat).contiguous();
-      const at::Tensor classes = d.classes.to(at::kCPU, at::kLong).contiguous();
-      const DetectionInput& input = inputs[i - start];
-      ImageDetections image{records[i].image_id, {}, input.original_height, input.original_width};
-      const double sx = input.scale_x;
-      const double sy = input.scale_y;
-      for (int64_t k = 0; k < boxes.size(0); ++k) {
-        const float* b = boxes.data_ptr<float>() + 4 * k;
-        image.boxes.push_back({classes.data_ptr<int64_t>()[k], scores.data_ptr<float>()[k],
-                               static_cast<float>(b[0] / sx), static_cast<float>(b[1] / sy),
-                               static_cast<float>(b[2] / sx), static_cast<float>(b[3] / sy)});
-      }
-      if (d.masks.defined()) {
-        // detector_postprocess: boxes back to the original image, masks pasted there.
-        const at::Tensor original_boxes =
-            boxes / at::tensor({sx, sy, sx, sy}, at::kDouble).to(at::kFloat);
-        MOCHI_ASSIGN_OR_RETURN(at::Tensor pasted,
-                               PasteMasks(d.masks.to(at::kCPU), original_boxes,
-                                          input.original_height, input.original_width));
-        for (int64_t k = 0; k < pasted.size(0); ++k) {
-          image.boxes[k].mask_counts = MaskCounts(pasted[k]);
-        }
-      }
-      out.push_back(std::move(image));
-    }
-  }
-  return out;
-}
-
-namespace {
 
 // Writes the detections' results files and scores them: VOC AP for a VOC test set, COCO box
 // (and, with masks, mask) AP for a COCO one. Returns the metrics to record.

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "eval/coco/mask.h"
 #include "eval/detection/detection_builders.h"
+#include "eval/detection/detection_input.h"
 #include "eval/detection/detection_results.h"
 #include "eval/detection/voc_dataset.h"
 #include "eval/voc/voc_eval.h"
