@@ -14,6 +14,7 @@
 #include "mochi/port/text_proto.h"
 #include "nlohmann/json.hpp"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/tiny_run.h"
 
 namespace mochi::eval {
 namespace {
@@ -22,29 +23,8 @@ using ::mochi::testing::IsOk;
 using ::mochi::testing::StatusIs;
 using ::testing::HasSubstr;
 
-std::string TempDir(const std::string& name) {
-  const std::string dir = std::string(std::getenv("TEST_TMPDIR")) + "/" + name;
-  std::filesystem::remove_all(dir);
-  return dir;
-}
-
-// A 4-step MoCo-v2 run of a width-4 ResNet-18 on 512 images, written once for all tests.
-const std::string& PretrainedRun() {
-  static const std::string* dir = [] {
-    auto* dir = new std::string(TempDir("pretrain_run"));
-    absl::StatusOr<proto::PretrainConfig> config = LoadConfig<proto::PretrainConfig>(
-        "configs/pretrain/mocov2_fmnist.pbtxt",
-        "run { num_threads: 2 } dataset { fashion_mnist { limit: 512 } } backbone { width: 4 } "
-        "head { output_dim: 16 } batch_size: 128 epochs: 1 moco { queue_size: 256 } "
-        "log_every_steps: 1000");
-    EXPECT_THAT(config, IsOk());
-    PretrainRunOptions options;
-    options.output_dir = *dir;
-    EXPECT_THAT(RunPretrain(*config, options), IsOk());
-    return dir;
-  }();
-  return *dir;
-}
+using ::mochi::testing::TestTempDir;
+using ::mochi::testing::TinyMocoRun;
 
 // fmnist.pbtxt on 2000 train / 1000 test images for 3 epochs (lr x0.1 after epochs 1 and 2).
 proto::LinearEvalConfig SmallEval(const std::string& extra = "") {
@@ -69,7 +49,7 @@ nlohmann::json ReadJson(const std::string& path) {
 }
 
 TEST(LinearEvalTest, ReadsAPretrainingCheckpointAndWritesItsIdentity) {
-  LinearEvalRun run{PretrainedRun(), FeatureSource::kCheckpoint, TempDir("cached.json")};
+  LinearEvalRun run{TinyMocoRun(), FeatureSource::kCheckpoint, TestTempDir("cached.json")};
   MOCHI_ASSERT_OK(RunLinearEval(SmallEval(), run));
   const nlohmann::json json = ReadJson(run.output);
   EXPECT_EQ(json["features"], "checkpoint");
@@ -85,7 +65,7 @@ TEST(LinearEvalTest, ReadsAPretrainingCheckpointAndWritesItsIdentity) {
 }
 
 TEST(LinearEvalTest, TrainsOnAugmentedImagesWithoutCaching) {
-  LinearEvalRun run{PretrainedRun(), FeatureSource::kCheckpoint, TempDir("augmented.json")};
+  LinearEvalRun run{TinyMocoRun(), FeatureSource::kCheckpoint, TestTempDir("augmented.json")};
   MOCHI_ASSERT_OK(RunLinearEval(
       SmallEval(
           "cache_features: false train_augmentation { crop_size: 28 crop_scale_min: 0.5 "
@@ -105,10 +85,10 @@ TEST(LinearEvalTest, TrainsOnAugmentedImagesWithoutCaching) {
 }
 
 TEST(LinearEvalTest, CheckpointOfAnotherWidthIsRejectedNotLoaded) {
-  const std::string dir = TempDir("other_width");
+  const std::string dir = TestTempDir("other_width");
   std::filesystem::create_directories(dir);
-  std::filesystem::copy_file(PretrainedRun() + "/checkpoint.pt", dir + "/checkpoint.pt");
-  absl::StatusOr<std::string> text = ReadFileToString(PretrainedRun() + "/config.pbtxt");
+  std::filesystem::copy_file(TinyMocoRun() + "/checkpoint.pt", dir + "/checkpoint.pt");
+  absl::StatusOr<std::string> text = ReadFileToString(TinyMocoRun() + "/config.pbtxt");
   MOCHI_ASSERT_OK(text);
   std::string config = *text;
   const size_t at = config.find("width: 4");
@@ -122,13 +102,13 @@ TEST(LinearEvalTest, CheckpointOfAnotherWidthIsRejectedNotLoaded) {
 }
 
 TEST(LinearEvalTest, MissingOrTruncatedCheckpointIsAClearError) {
-  const std::string dir = TempDir("broken");
+  const std::string dir = TestTempDir("broken");
   std::filesystem::create_directories(dir);
-  std::filesystem::copy_file(PretrainedRun() + "/config.pbtxt", dir + "/config.pbtxt");
+  std::filesystem::copy_file(TinyMocoRun() + "/config.pbtxt", dir + "/config.pbtxt");
   const LinearEvalRun run{dir, FeatureSource::kCheckpoint, dir + "/out.json"};
   EXPECT_THAT(RunLinearEval(SmallEval(), run),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("no checkpoint")));
-  absl::StatusOr<std::string> bytes = ReadFileToString(PretrainedRun() + "/checkpoint.pt");
+  absl::StatusOr<std::string> bytes = ReadFileToString(TinyMocoRun() + "/checkpoint.pt");
   MOCHI_ASSERT_OK(bytes);
   MOCHI_ASSERT_OK(WriteFileAtomically(dir + "/checkpoint.pt", bytes->substr(0, bytes->size() / 2)));
   EXPECT_THAT(RunLinearEval(SmallEval(), run),
@@ -136,9 +116,9 @@ TEST(LinearEvalTest, MissingOrTruncatedCheckpointIsAClearError) {
 }
 
 TEST(LinearEvalTest, RandomInitNeedsNoCheckpointButTheArchitecture) {
-  const std::string dir = TempDir("config_only");
+  const std::string dir = TestTempDir("config_only");
   std::filesystem::create_directories(dir);
-  std::filesystem::copy_file(PretrainedRun() + "/config.pbtxt", dir + "/config.pbtxt");
+  std::filesystem::copy_file(TinyMocoRun() + "/config.pbtxt", dir + "/config.pbtxt");
   const LinearEvalRun run{dir, FeatureSource::kRandomInit, dir + "/out.json"};
   MOCHI_ASSERT_OK(RunLinearEval(SmallEval(), run));
   EXPECT_EQ(ReadJson(run.output)["checkpoint_md5"], "none");
