@@ -434,7 +434,7 @@ int main(int argc, char** argv) {
       auto objective = std::make_shared<mochi::MocoObjective>(
           *moco, *sgd, (*moco)->encoder_q->parameters(), **communicator,
           at::make_generator<at::CPUGeneratorImpl>(v + 7), g_device, objective_options);
-      objective->BeginEpoch(0);
+      objective->BeginEpoch(mochi::TrainerState{});  // epoch 0
       const mochi::data::Batch two_views{{im_q, im_k}, labels};
       variants.push_back({v < 0 ? std::string("MoCo-v2") : mixings[v].name,
                           [objective, sgd, mixing, two_views] {

@@ -2,14 +2,19 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
+#include <optional>
 #include <utility>
+#include <vector>
 
 #include "ATen/ATen.h"
 #include "ATen/CPUGeneratorImpl.h"
 #include "ATen/core/grad_mode.h"
 #include "absl/strings/str_cat.h"
 #include "mochi/data/rng.h"
+#include "mochi/engine/hooks.h"
 #include "mochi/engine/lr_schedule.h"
+#include "mochi/engine/trainer.h"
 
 namespace mochi::eval {
 namespace {
@@ -56,6 +61,120 @@ class CachedBatches : public FeatureBatches {
   int64_t next_ = 0;
 };
 
+// FeatureBatches as the trainer's batches: the features are views[0].
+class FeatureBatchSource : public BatchSource {
+ public:
+  explicit FeatureBatchSource(FeatureBatches& batches) : batches_(batches) {}
+  absl::Status StartEpoch(int64_t epoch) override { return batches_.StartEpoch(epoch); }
+  absl::StatusOr<std::optional<data::Batch>> Next() override {
+    absl::StatusOr<std::optional<FeatureBatch>> batch = batches_.Next();
+    if (!batch.ok()) return batch.status();
+    if (!batch->has_value()) return std::nullopt;
+    data::Batch out;
+    out.views.push_back(std::move((*batch)->features));
+    out.labels = std::move((*batch)->labels);
+    return out;
+  }
+
+ private:
+  FeatureBatches& batches_;
+};
+
+// The fully connected layer and its SGD with momentum and (coupled) weight decay, as
+// torch.optim.SGD, at the epoch's state.lr. The loss is summed on the device: one sync per epoch.
+class LinearProbeObjective : public Objective {
+ public:
+  LinearProbeObjective(int64_t feature_dim, int64_t num_classes, const LinearProbeOptions& options)
+      : feature_dim_(feature_dim), num_classes_(num_classes), options_(options) {
+    at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(options.seed);
+    // main_lincls: fc.weight ~ N(0, 0.01), fc.bias = 0.
+    weight_ = at::normal(0.0, 0.01, {num_classes, feature_dim}, generator).to(options.device);
+    bias_ = at::zeros({num_classes}, at::device(options.device));
+    weight_velocity_ = at::zeros_like(weight_);
+    bias_velocity_ = at::zeros_like(bias_);
+    weight_.requires_grad_(true);
+    bias_.requires_grad_(true);
+  }
+
+  void BeginEpoch(const TrainerState& state) override {
+    lr_ = state.lr;
+    loss_sum_ = at::zeros({}, at::device(options_.device).dtype(at::kDouble));
+    rows_ = 0;
+  }
+
+  absl::Status Step(const data::Batch& batch) override {
+    const at::Device device = options_.device;
+    const at::Tensor x = batch.views[0].to(device, at::kFloat);
+    const at::Tensor labels = batch.labels.to(at::kLong).reshape(-1);
+    if (x.dim() != 2 || x.size(1) != feature_dim_ || labels.numel() != x.size(0)) {
+      return absl::InvalidArgumentError(absl::StrCat("linear probe: a training batch is not [b, ",
+                                                     feature_dim_, "] with b labels"));
+    }
+    // Checked before the move: the loader's labels are on the CPU, so a GPU run does not
+    // wait on every batch.
+    if (absl::Status s = CheckLabels(labels, num_classes_); !s.ok()) return s;
+    const at::Tensor y = labels.to(device);
+    const at::Tensor loss = at::cross_entropy_loss(at::addmm(bias_, x, weight_.t()), y);
+    weight_.mutable_grad() = at::Tensor();
+    bias_.mutable_grad() = at::Tensor();
+    loss.backward();
+    {
+      at::NoGradGuard no_grad;
+      at::Tensor gw = weight_.grad() + options_.weight_decay * weight_;
+      weight_velocity_.mul_(options_.momentum).add_(gw);
+      bias_velocity_.mul_(options_.momentum).add_(bias_.grad());
+      weight_.sub_(lr_ * weight_velocity_);
+      bias_.sub_(lr_ * bias_velocity_);
+    }
+    loss_sum_.add_(loss.detach().to(at::kDouble) * x.size(0));
+    rows_ += x.size(0);
+    return absl::OkStatus();
+  }
+
+  // The epoch's mean loss (NaN for an epoch without rows).
+  EpochMetrics Summary() const override {
+    EpochMetrics m;
+    m.objective = "linear_probe";
+    m.loss = rows_ ? loss_sum_.item<double>() / rows_ : std::nan("");
+    return m;
+  }
+
+  int64_t rows() const { return rows_; }
+  const at::Tensor& weight() const { return weight_; }
+  const at::Tensor& bias() const { return bias_; }
+
+ private:
+  const int64_t feature_dim_, num_classes_;
+  const LinearProbeOptions options_;
+  at::Tensor weight_, bias_, weight_velocity_, bias_velocity_, loss_sum_;
+  double lr_ = 0;
+  int64_t rows_ = 0;
+};
+
+// After each epoch: its mean loss into `epoch_loss`; an error for an empty training set or a
+// non-finite loss.
+class ProbeEpochCheck : public HookBase {
+ public:
+  ProbeEpochCheck(const LinearProbeObjective& objective, std::vector<double>& epoch_loss)
+      : objective_(objective), epoch_loss_(epoch_loss) {}
+  absl::Status AfterEpoch(TrainerState& state, const EpochMetrics& metrics) override {
+    if (objective_.rows() == 0) {
+      return absl::InvalidArgumentError("linear probe: the training set is empty");
+    }
+    if (!std::isfinite(metrics.loss)) {
+      return absl::FailedPreconditionError(absl::StrCat("linear probe diverged at epoch ",
+                                                        state.epoch, " (loss ", metrics.loss,
+                                                        "); lower the lr"));
+    }
+    epoch_loss_.push_back(metrics.loss);
+    return absl::OkStatus();
+  }
+
+ private:
+  const LinearProbeObjective& objective_;
+  std::vector<double>& epoch_loss_;
+};
+
 }  // namespace
 
 std::unique_ptr<FeatureBatches> CachedFeatureBatches(at::Tensor features, at::Tensor labels,
@@ -91,59 +210,21 @@ absl::StatusOr<LinearProbeResult> TrainLinearProbe(FeatureBatches& train, int64_
   if (absl::Status s = CheckLabels(test_labels_cpu, num_classes); !s.ok()) return s;
   const at::Tensor test_y = test_labels_cpu.to(device);
 
-  at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(options.seed);
-  // main_lincls: fc.weight ~ N(0, 0.01), fc.bias = 0.
-  at::Tensor weight = at::normal(0.0, 0.01, {num_classes, feature_dim}, generator).to(device);
-  at::Tensor bias = at::zeros({num_classes}, at::device(device));
-  at::Tensor weight_velocity = at::zeros_like(weight);
-  at::Tensor bias_velocity = at::zeros_like(bias);
-  weight.requires_grad_(true);
-  bias.requires_grad_(true);
-
+  LinearProbeObjective objective(feature_dim, num_classes, options);
   LinearProbeResult result;
-  for (int64_t epoch = 0; epoch < options.epochs; ++epoch) {
-    const double lr = StepDecay(options.lr, options.milestones, options.gamma, epoch);
-    if (absl::Status s = train.StartEpoch(epoch); !s.ok()) return s;
-    at::Tensor loss_sum = at::zeros({}, at::device(device).dtype(at::kDouble));
-    int64_t rows = 0;
-    while (true) {
-      absl::StatusOr<std::optional<FeatureBatch>> batch = train.Next();
-      if (!batch.ok()) return batch.status();
-      if (!batch->has_value()) break;
-      const at::Tensor x = (*batch)->features.to(device, at::kFloat);
-      const at::Tensor labels = (*batch)->labels.to(at::kLong).reshape(-1);
-      if (x.dim() != 2 || x.size(1) != feature_dim || labels.numel() != x.size(0)) {
-        return absl::InvalidArgumentError(absl::StrCat("linear probe: a training batch is not [b, ",
-                                                       feature_dim, "] with b labels"));
-      }
-      // Checked before the move: the loader's labels are on the CPU, so a GPU run does not
-      // wait on every batch.
-      if (absl::Status s = CheckLabels(labels, num_classes); !s.ok()) return s;
-      const at::Tensor y = labels.to(device);
-      const at::Tensor loss = at::cross_entropy_loss(at::addmm(bias, x, weight.t()), y);
-      weight.mutable_grad() = at::Tensor();
-      bias.mutable_grad() = at::Tensor();
-      loss.backward();
-      {
-        // SGD with momentum and (coupled) weight decay, as torch.optim.SGD.
-        at::NoGradGuard no_grad;
-        at::Tensor gw = weight.grad() + options.weight_decay * weight;
-        weight_velocity.mul_(options.momentum).add_(gw);
-        bias_velocity.mul_(options.momentum).add_(bias.grad());
-        weight.sub_(lr * weight_velocity);
-        bias.sub_(lr * bias_velocity);
-      }
-      loss_sum.add_(loss.detach().to(at::kDouble) * x.size(0));
-      rows += x.size(0);
-    }
-    if (rows == 0) return absl::InvalidArgumentError("linear probe: the training set is empty");
-    const double epoch_loss = loss_sum.item<double>() / rows;
-    if (!std::isfinite(epoch_loss)) {
-      return absl::FailedPreconditionError(absl::StrCat("linear probe diverged at epoch ", epoch,
-                                                        " (loss ", epoch_loss, "); lower the lr"));
-    }
-    result.epoch_loss.push_back(epoch_loss);
-  }
+  std::vector<std::unique_ptr<HookBase>> hooks;
+  hooks.push_back(std::make_unique<LrScheduleHook>(
+      [&options](int64_t epoch) {
+        return StepDecay(options.lr, options.milestones, options.gamma, epoch);
+      },
+      /*optimizer=*/nullptr));
+  hooks.push_back(std::make_unique<ProbeEpochCheck>(objective, result.epoch_loss));
+  TrainerState state;
+  state.epochs = options.epochs;
+  FeatureBatchSource batches(train);
+  if (absl::Status s = Train(batches, objective, hooks, state); !s.ok()) return s;
+  const at::Tensor& weight = objective.weight();
+  const at::Tensor& bias = objective.bias();
   at::NoGradGuard no_grad;
   const at::Tensor logits = at::addmm(bias, test_features.to(device, at::kFloat), weight.t());
   const int64_t k = std::min<int64_t>(5, num_classes);

@@ -10,7 +10,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "mochi/engine/lr_schedule.h"
 #include "torch/optim/sgd.h"
 
 namespace mochi {
@@ -28,12 +27,13 @@ std::string Duration(double seconds) {
 
 }  // namespace
 
-LrScheduleHook::LrScheduleHook(torch::optim::Optimizer& optimizer, proto::Optimizer schedule)
-    : optimizer_(optimizer), schedule_(std::move(schedule)) {}
+LrScheduleHook::LrScheduleHook(Schedule schedule, torch::optim::Optimizer* optimizer)
+    : schedule_(std::move(schedule)), optimizer_(optimizer) {}
 
 absl::Status LrScheduleHook::BeforeEpoch(TrainerState& state) {
-  state.lr = ScheduledLearningRate(schedule_, state.epoch, state.epochs);
-  for (auto& group : optimizer_.param_groups()) {
+  state.lr = schedule_(state.epoch);
+  if (optimizer_ == nullptr) return absl::OkStatus();
+  for (auto& group : optimizer_->param_groups()) {
     static_cast<torch::optim::SGDOptions&>(group.options()).lr(state.lr);
   }
   return absl::OkStatus();

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,22 +18,23 @@
 #include "mochi/dist/communicator.h"
 #include "mochi/engine/checkpoint.h"
 #include "mochi/engine/trainer.h"
-#include "mochi/proto/optim.pb.h"
 #include "torch/nn/module.h"
 #include "torch/optim/optimizer.h"
 
 namespace mochi {
 
-// Sets every parameter group's lr (an SGD optimizer) before each epoch: ScheduledLearningRate
-// (mochi/engine/lr_schedule.h).
+// Sets state.lr = schedule(epoch) before each epoch (mochi/engine/lr_schedule.h has the
+// schedules), and every parameter group's lr of `optimizer` (an SGD optimizer; may be null for an
+// objective that applies state.lr itself).
 class LrScheduleHook : public HookBase {
  public:
-  LrScheduleHook(torch::optim::Optimizer& optimizer, proto::Optimizer schedule);
+  using Schedule = std::function<double(int64_t epoch)>;
+  LrScheduleHook(Schedule schedule, torch::optim::Optimizer* optimizer);
   absl::Status BeforeEpoch(TrainerState& state) override;
 
  private:
-  torch::optim::Optimizer& optimizer_;
-  const proto::Optimizer schedule_;
+  const Schedule schedule_;
+  torch::optim::Optimizer* const optimizer_;
 };
 
 // Appends one JSON object per line; the file stays valid JSONL after an interruption.

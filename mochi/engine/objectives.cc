@@ -93,8 +93,8 @@ MocoObjective::MocoObjective(ssl::Moco moco, torch::optim::Optimizer& optimizer,
 
 MocoObjective::~MocoObjective() = default;
 
-void MocoObjective::BeginEpoch(int64_t epoch) {
-  mix_ = options_.mixing != nullptr && epoch >= options_.mixing_start_epoch;
+void MocoObjective::BeginEpoch(const TrainerState& state) {
+  mix_ = options_.mixing != nullptr && state.epoch >= options_.mixing_start_epoch;
   loss_sum_ = proxy_correct_ = proxy_correct_real_ = seen_ = 0;
   statistics_ = std::make_unique<Statistics>(options_.stats_queries);
 }
@@ -142,7 +142,7 @@ SupervisedObjective::SupervisedObjective(models::ResNet backbone, torch::nn::Lin
       communicator_(communicator),
       device_(device) {}
 
-void SupervisedObjective::BeginEpoch(int64_t) { loss_sum_ = correct_ = seen_ = 0; }
+void SupervisedObjective::BeginEpoch(const TrainerState&) { loss_sum_ = correct_ = seen_ = 0; }
 
 absl::Status SupervisedObjective::Step(const data::Batch& batch) {
   return TorchToStatus("training step", [&] {

@@ -34,7 +34,7 @@ class MocoObjective : public Objective {
                 MocoObjectiveOptions options);
   ~MocoObjective() override;
 
-  void BeginEpoch(int64_t epoch) override;
+  void BeginEpoch(const TrainerState& state) override;
   absl::Status Step(const data::Batch& batch) override;
   EpochMetrics Summary() const override;
 
@@ -60,7 +60,7 @@ class SupervisedObjective : public Objective {
                       torch::optim::Optimizer& optimizer, std::vector<at::Tensor> trained,
                       dist::Communicator& communicator, at::Device device);
 
-  void BeginEpoch(int64_t epoch) override;
+  void BeginEpoch(const TrainerState& state) override;
   absl::Status Step(const data::Batch& batch) override;
   EpochMetrics Summary() const override;
 

@@ -17,6 +17,7 @@
 #include "mochi/engine/builders.h"
 #include "mochi/engine/checkpoint.h"
 #include "mochi/engine/hooks.h"
+#include "mochi/engine/lr_schedule.h"
 #include "mochi/engine/objectives.h"
 #include "mochi/engine/trainer.h"
 #include "mochi/port/cpu_threads.h"
@@ -167,7 +168,11 @@ absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunO
                                                 mixing_generator, device, moco_options);
   }
   std::vector<std::unique_ptr<HookBase>> hooks;
-  hooks.push_back(std::make_unique<LrScheduleHook>(optimizer, config.optimizer()));
+  const proto::Optimizer schedule = config.optimizer();
+  const int64_t epochs = config.epochs();
+  hooks.push_back(std::make_unique<LrScheduleHook>(
+      [schedule, epochs](int64_t epoch) { return ScheduledLearningRate(schedule, epoch, epochs); },
+      &optimizer));
   if (is_chief) {
     hooks.push_back(
         std::make_unique<ProgressHook>(config.log_every_steps(), config.batch_size(), *objective));

@@ -6,22 +6,22 @@
 
 namespace mochi {
 
-absl::Status Train(data::DataLoader& loader, Objective& objective,
+absl::Status Train(BatchSource& batches, Objective& objective,
                    const std::vector<std::unique_ptr<HookBase>>& hooks, TrainerState& state) {
   for (const auto& hook : hooks) MOCHI_RETURN_IF_ERROR(hook->BeforeTrain(state));
   TrainPosition& position = state.position;
   while (position.epoch < state.epochs) {
     state.epoch = position.epoch;
     for (const auto& hook : hooks) MOCHI_RETURN_IF_ERROR(hook->BeforeEpoch(state));
-    objective.BeginEpoch(state.epoch);
-    MOCHI_RETURN_IF_ERROR(loader.StartEpoch(state.epoch));
+    objective.BeginEpoch(state);
+    MOCHI_RETURN_IF_ERROR(batches.StartEpoch(state.epoch));
     for (int64_t skip = 0; skip < position.step_in_epoch; ++skip) {  // resume mid-epoch
-      MOCHI_ASSIGN_OR_RETURN(std::optional<data::Batch> ignored, loader.Next());
+      MOCHI_ASSIGN_OR_RETURN(std::optional<data::Batch> ignored, batches.Next());
       (void)ignored;
     }
     const absl::Time epoch_start = absl::Now();
     while (true) {
-      MOCHI_ASSIGN_OR_RETURN(std::optional<data::Batch> batch, loader.Next());
+      MOCHI_ASSIGN_OR_RETURN(std::optional<data::Batch> batch, batches.Next());
       if (!batch.has_value()) break;
       MOCHI_RETURN_IF_ERROR(objective.Step(*batch));
       ++position.step_in_epoch;
@@ -40,6 +40,12 @@ absl::Status Train(data::DataLoader& loader, Objective& objective,
   }
   for (const auto& hook : hooks) MOCHI_RETURN_IF_ERROR(hook->AfterTrain(state));
   return absl::OkStatus();
+}
+
+absl::Status Train(data::DataLoader& loader, Objective& objective,
+                   const std::vector<std::unique_ptr<HookBase>>& hooks, TrainerState& state) {
+  LoaderBatches batches(loader);
+  return Train(batches, objective, hooks, state);
 }
 
 }  // namespace mochi

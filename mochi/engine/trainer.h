@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "mochi/data/loader.h"
 #include "mochi/engine/checkpoint.h"
 
@@ -44,8 +45,9 @@ struct EpochMetrics {
 class Objective {
  public:
   virtual ~Objective() = default;
-  // Resets the epoch's sums; an objective may switch behaviour per epoch (MoCHi's start epoch).
-  virtual void BeginEpoch(int64_t epoch) = 0;
+  // Resets the epoch's sums; an objective may switch behaviour per epoch (MoCHi's start epoch)
+  // and read the epoch's state.lr (set by the schedule hook before this call).
+  virtual void BeginEpoch(const TrainerState& state) = 0;
   // Forward, backward, gradient averaging across processes and the optimizer step.
   virtual absl::Status Step(const data::Batch& batch) = 0;
   // The epoch so far (after its last step: the whole epoch).
@@ -66,9 +68,31 @@ class HookBase {
   virtual absl::Status AfterTrain(TrainerState&) { return absl::OkStatus(); }
 };
 
+// Batches one epoch at a time: a data::DataLoader (LoaderBatches), or an evaluator's own source
+// (the linear probe's cached features).
+class BatchSource {
+ public:
+  virtual ~BatchSource() = default;
+  virtual absl::Status StartEpoch(int64_t epoch) = 0;
+  // The next batch of the epoch, or nullopt at its end.
+  virtual absl::StatusOr<std::optional<data::Batch>> Next() = 0;
+};
+
+class LoaderBatches : public BatchSource {
+ public:
+  explicit LoaderBatches(data::DataLoader& loader) : loader_(loader) {}
+  absl::Status StartEpoch(int64_t epoch) override { return loader_.StartEpoch(epoch); }
+  absl::StatusOr<std::optional<data::Batch>> Next() override { return loader_.Next(); }
+
+ private:
+  data::DataLoader& loader_;
+};
+
 // Runs epochs [state.position.epoch, state.epochs), resuming mid-epoch by skipping the batches
 // state.position.step_in_epoch says are done. Hooks run in the order given. Returns the first
-// error of the loader, the objective or a hook, or what a hook put in state.stop.
+// error of the batches, the objective or a hook, or what a hook put in state.stop.
+absl::Status Train(BatchSource& batches, Objective& objective,
+                   const std::vector<std::unique_ptr<HookBase>>& hooks, TrainerState& state);
 absl::Status Train(data::DataLoader& loader, Objective& objective,
                    const std::vector<std::unique_ptr<HookBase>>& hooks, TrainerState& state);
 

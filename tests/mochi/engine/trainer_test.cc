@@ -51,8 +51,8 @@ std::unique_ptr<data::DataLoader> Loader(const data::Dataset& dataset) {
 class RecordingObjective : public Objective {
  public:
   explicit RecordingObjective(std::vector<std::string>& log) : log_(log) {}
-  void BeginEpoch(int64_t epoch) override {
-    log_.push_back(absl::StrCat("begin ", epoch));
+  void BeginEpoch(const TrainerState& state) override {
+    log_.push_back(absl::StrCat("begin ", state.epoch));
     sum_ = 0;
   }
   absl::Status Step(const data::Batch& batch) override {
