@@ -1,4 +1,4 @@
-// The training loop, shared by every objective: epochs of loader batches, one Objective::Step per
+// The training loop, shared by every objective: epochs of batches, one Objective::Step per
 // batch, and hooks around it (Detectron2's TrainerBase / HookBase). Everything that is not the
 // step itself (learning-rate schedule, progress and ETA, metrics, checkpoints, stop signals,
 // evaluation monitors) is a hook, so a run is configured by the hooks it is given.
@@ -33,7 +33,7 @@ struct TrainerState {
 
 // The epoch's aggregate of what the steps measured.
 struct EpochMetrics {
-  std::string objective;           // "moco" | "supervised"
+  std::string objective;           // "moco", "supervised", "linear_probe"
   double loss = 0;                 // mean over the epoch's samples
   double proxy_accuracy = 0;       // MoCo: the positive ranks first; supervised: train top-1
   double proxy_accuracy_real = 0;  // the same without synthetic negatives
