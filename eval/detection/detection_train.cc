@@ -20,7 +20,6 @@
 #include "eval/detection/detection_inference.h"
 #include "eval/detection/detection_input.h"
 #include "eval/detection/voc_dataset.h"
-#include "eval/detection/mask_ops.h"
 #include "eval/voc/voc_eval.h"
 #include "mochi/config/validate.h"
 #include "mochi/data/rng.h"

@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "eval/coco/mask.h"
-#include "gtest/gtest.h"
 #include "eval/scenes/mask.h"
 #include "eval/scenes/polygon.h"
+#include "gtest/gtest.h"
 
 namespace mochi::eval::coco {
 namespace {

@@ -14,9 +14,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "mochi/config/validate.h"
-#include "mochi/port/text_proto.h"
 #include "mochi/engine/builders.h"
 #include "mochi/engine/checkpoint.h"
+#include "mochi/port/text_proto.h"
 #include "tests/testing/status_matchers.h"
 
 namespace mochi {
