@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "ATen/ATen.h"
@@ -74,82 +75,6 @@ absl::Status ValidateOptions(const FasterRcnnOptions& o, int64_t in_channels) {
 
 }  // namespace
 
-absl::StatusOr<RpnTargets> AssignRpnTargets(const at::Tensor& anchors, const at::Tensor& gt_boxes,
-                                            int64_t batch_size, double positive_fraction,
-                                            const at::Generator& generator) {
-  MOCHI_RETURN_IF_ERROR(ValidateBoxes(anchors, "anchors"));
-  MOCHI_RETURN_IF_ERROR(ValidateBoxes(gt_boxes, "gt_boxes"));
-  RpnTargets out;
-  at::Tensor labels;
-  if (gt_boxes.size(0) == 0) {
-    labels = at::zeros({anchors.size(0)}, anchors.options().dtype(at::kChar));
-    out.deltas = at::zeros({anchors.size(0), 4}, anchors.options());
-  } else {
-    MOCHI_ASSIGN_OR_RETURN(Matcher matcher, Matcher::Create({0.3, 0.7}, {0, -1, 1}, true));
-    MOCHI_ASSIGN_OR_RETURN(at::Tensor iou, PairwiseIou(gt_boxes, anchors));
-    MOCHI_ASSIGN_OR_RETURN(Matcher::Result match, matcher.Match(iou));
-    labels = match.labels;
-    MOCHI_ASSIGN_OR_RETURN(Box2BoxTransform transform, Box2BoxTransform::Create({1, 1, 1, 1}));
-    MOCHI_ASSIGN_OR_RETURN(out.deltas,
-                           transform.GetDeltas(anchors, gt_boxes.index_select(0, match.matches)));
-    out.deltas = out.deltas.to(anchors.scalar_type());
-  }
-  MOCHI_ASSIGN_OR_RETURN(SampledIndices sampled,
-                         SubsampleLabels(labels, batch_size, positive_fraction, 0, generator));
-  out.labels = at::full({anchors.size(0)}, -1, labels.options());
-  out.labels.index_fill_(0, sampled.positive, 1);
-  out.labels.index_fill_(0, sampled.negative, 0);
-  return out;
-}
-
-absl::StatusOr<RoiTargets> AssignRoiTargets(const at::Tensor& proposals, const at::Tensor& gt_boxes,
-                                            const at::Tensor& gt_classes, int64_t num_classes,
-                                            const FasterRcnnOptions& options,
-                                            const at::Generator& generator) {
-  MOCHI_RETURN_IF_ERROR(ValidateBoxes(proposals, "proposals"));
-  MOCHI_RETURN_IF_ERROR(ValidateBoxes(gt_boxes, "gt_boxes"));
-  if (gt_classes.dim() != 1 || gt_classes.size(0) != gt_boxes.size(0)) {
-    return absl::InvalidArgumentError(absl::StrCat("gt_classes must be [", gt_boxes.size(0),
-                                                   "], got ", c10::str(gt_classes.sizes())));
-  }
-  // PROPOSAL_APPEND_GT: the ground truth is always among the candidates, so early in training
-  // (when the RPN proposes nothing useful) the box head still sees positives.
-  const at::Tensor candidates = at::cat({proposals, gt_boxes.to(proposals.scalar_type())}, 0);
-  const int64_t n = candidates.size(0);
-  at::Tensor classes = at::full({n}, num_classes, gt_classes.options().dtype(at::kLong));
-  at::Tensor matches = at::zeros({n}, classes.options());
-  if (gt_boxes.size(0) > 0) {
-    MOCHI_ASSIGN_OR_RETURN(Matcher matcher,
-                           Matcher::Create({options.roi_iou_threshold}, {0, 1}, false));
-    MOCHI_ASSIGN_OR_RETURN(at::Tensor iou, PairwiseIou(gt_boxes, candidates));
-    MOCHI_ASSIGN_OR_RETURN(Matcher::Result match, matcher.Match(iou));
-    matches = match.matches;
-    classes =
-        at::where(match.labels == 1, gt_classes.to(at::kLong).index_select(0, matches), classes);
-  }
-  MOCHI_ASSIGN_OR_RETURN(SampledIndices sampled,
-                         SubsampleLabels(classes, options.roi_batch_size_per_image,
-                                         options.roi_positive_fraction, num_classes, generator));
-  const at::Tensor index = at::cat({sampled.positive, sampled.negative});
-  RoiTargets out;
-  out.proposals = candidates.index_select(0, index);
-  out.classes = classes.index_select(0, index);
-  out.matched = matches.index_select(0, index);
-  out.deltas = at::zeros({index.size(0), 4}, candidates.options());
-  const int64_t num_positive = sampled.positive.size(0);
-  if (num_positive > 0) {
-    MOCHI_ASSIGN_OR_RETURN(Box2BoxTransform transform,
-                           Box2BoxTransform::Create(options.roi_box_weights));
-    // Only foreground regions regress, and only their (non-degenerate) boxes are divided by.
-    MOCHI_ASSIGN_OR_RETURN(
-        at::Tensor deltas,
-        transform.GetDeltas(out.proposals.slice(0, 0, num_positive),
-                            gt_boxes.index_select(0, matches.index_select(0, sampled.positive))));
-    out.deltas.slice(0, 0, num_positive).copy_(deltas);
-  }
-  return out;
-}
-
 FasterRcnnImpl::FasterRcnnImpl(models::ResNet backbone, const FasterRcnnOptions& options,
                                AnchorGenerator anchors, Box2BoxTransform rpn_transform,
                                Box2BoxTransform roi_transform)
@@ -161,25 +86,16 @@ FasterRcnnImpl::FasterRcnnImpl(models::ResNet backbone, const FasterRcnnOptions&
   const int64_t c4 = backbone_->res4_channels();
   const int64_t c5 = backbone_->feature_dim();
   const int64_t a = anchor_generator_.num_cell_anchors();
-  rpn_conv_ = register_module("rpn_conv",
-                              torch::nn::Conv2d(torch::nn::Conv2dOptions(c4, c4, 3).padding(1)));
-  rpn_objectness_ =
-      register_module("rpn_objectness", torch::nn::Conv2d(torch::nn::Conv2dOptions(c4, a, 1)));
-  rpn_deltas_ =
-      register_module("rpn_deltas", torch::nn::Conv2d(torch::nn::Conv2dOptions(c4, 4 * a, 1)));
+  // Constructed in this order, and initialised below in the same order as before the heads were
+  // modules of their own, so the default generator's draws (and the weights) are unchanged.
+  rpn_ = register_module("rpn", RpnHead(c4, a));
   if (options_.roi_head_extra_norm) {
     extra_norm_ = register_module("extra_norm", torch::nn::BatchNorm2d(c5));
   }
-  cls_score_ = register_module("cls_score", torch::nn::Linear(c5, options_.num_classes + 1));
-  bbox_pred_ = register_module("bbox_pred", torch::nn::Linear(c5, 4 * options_.num_classes));
+  box_predictor_ = register_module("box_predictor", BoxPredictor(c5, options_.num_classes));
   if (options_.mask_on) {
-    const int64_t dim = options_.mask_head_conv_dim;
-    mask_deconv_ = register_module(
-        "mask_deconv",
-        torch::nn::ConvTranspose2d(torch::nn::ConvTranspose2dOptions(c5, dim, 2).stride(2)));
-    mask_predictor_ =
-        register_module("mask_predictor",
-                        torch::nn::Conv2d(torch::nn::Conv2dOptions(dim, options_.num_classes, 1)));
+    mask_head_ = register_module("mask_head",
+                                 MaskHead(c5, options_.mask_head_conv_dim, options_.num_classes));
   }
   pixel_mean_ = register_buffer(
       "pixel_mean", at::tensor(options_.pixel_mean, at::kDouble).to(at::kFloat).view({-1, 1, 1}));
@@ -189,20 +105,20 @@ FasterRcnnImpl::FasterRcnnImpl(models::ResNet backbone, const FasterRcnnOptions&
   // detectron2's initialisation: RPN convs N(0, 0.01); cls_score N(0, 0.01), bbox_pred
   // N(0, 0.001); biases 0.
   torch::NoGradGuard no_grad;
-  for (const torch::nn::Conv2d& conv : {rpn_conv_, rpn_objectness_, rpn_deltas_}) {
+  for (const torch::nn::Conv2d& conv : {rpn_->conv, rpn_->objectness, rpn_->deltas}) {
     torch::nn::init::normal_(conv->weight, 0, 0.01);
     torch::nn::init::zeros_(conv->bias);
   }
-  torch::nn::init::normal_(cls_score_->weight, 0, 0.01);
-  torch::nn::init::normal_(bbox_pred_->weight, 0, 0.001);
-  torch::nn::init::zeros_(cls_score_->bias);
-  torch::nn::init::zeros_(bbox_pred_->bias);
+  torch::nn::init::normal_(box_predictor_->cls_score->weight, 0, 0.01);
+  torch::nn::init::normal_(box_predictor_->bbox_pred->weight, 0, 0.001);
+  torch::nn::init::zeros_(box_predictor_->cls_score->bias);
+  torch::nn::init::zeros_(box_predictor_->bbox_pred->bias);
   if (options_.mask_on) {
     // c2_msra_fill for the deconvolution, N(0, 0.001) for the predictor.
-    torch::nn::init::kaiming_normal_(mask_deconv_->weight, 0, torch::kFanOut, torch::kReLU);
-    torch::nn::init::zeros_(mask_deconv_->bias);
-    torch::nn::init::normal_(mask_predictor_->weight, 0, 0.001);
-    torch::nn::init::zeros_(mask_predictor_->bias);
+    torch::nn::init::kaiming_normal_(mask_head_->deconv->weight, 0, torch::kFanOut, torch::kReLU);
+    torch::nn::init::zeros_(mask_head_->deconv->bias);
+    torch::nn::init::normal_(mask_head_->predictor->weight, 0, 0.001);
+    torch::nn::init::zeros_(mask_head_->predictor->bias);
   }
   if (options_.frozen_bn) {
     for (const auto& module : modules(/*include_self=*/false)) {
@@ -253,14 +169,9 @@ FasterRcnnImpl::Batch FasterRcnnImpl::Preprocess(const std::vector<at::Tensor>& 
 FasterRcnnImpl::RpnOutput FasterRcnnImpl::RunRpn(const at::Tensor& images) {
   RpnOutput out;
   out.features = backbone_->forward_res4(images);  // [N, C4, h, w]
-  const int64_t n = out.features.size(0);
   const int64_t h = out.features.size(2);
   const int64_t w = out.features.size(3);
-  const int64_t a = anchor_generator_.num_cell_anchors();
-  const at::Tensor t = at::relu(rpn_conv_(out.features));
-  // [N, A, h, w] -> [N, h, w, A]: the anchors' cell-major order.
-  out.logits = rpn_objectness_(t).permute({0, 2, 3, 1}).reshape({n, -1});
-  out.deltas = rpn_deltas_(t).view({n, a, 4, h, w}).permute({0, 3, 4, 1, 2}).reshape({n, -1, 4});
+  std::tie(out.logits, out.deltas) = rpn_(out.features);
   out.anchors = OrThrow(anchor_generator_.GridAnchors(h, w, out.features.device()));
   return out;
 }
@@ -308,7 +219,7 @@ at::Tensor FasterRcnnImpl::RegionFeatures(const at::Tensor& features,
 }
 
 at::Tensor FasterRcnnImpl::MaskLogits(const at::Tensor& region_features) {
-  return mask_predictor_(at::relu(mask_deconv_(region_features)));
+  return mask_head_(region_features);
 }
 
 absl::StatusOr<RcnnLosses> FasterRcnnImpl::Losses(const std::vector<at::Tensor>& images,
@@ -367,8 +278,7 @@ absl::StatusOr<RcnnLosses> FasterRcnnImpl::Losses(const std::vector<at::Tensor>&
     }
     const at::Tensor regions = RegionFeatures(rpn.features, sampled);  // [R, C5, 7, 7]
     const at::Tensor x = regions.mean({2, 3});
-    const at::Tensor scores = cls_score_(x);  // [R, K + 1]
-    const at::Tensor deltas = bbox_pred_(x);  // [R, 4K]
+    const auto [scores, deltas] = box_predictor_(x);  // [R, K + 1], [R, 4K]
     const at::Tensor gt_class = at::cat(classes);
     const int64_t r = gt_class.size(0);
     losses.cls = at::cross_entropy_loss(scores, gt_class);
@@ -424,8 +334,8 @@ absl::StatusOr<std::vector<Detections>> FasterRcnnImpl::Detect(
     const std::vector<at::Tensor> proposals = SelectProposals(
         rpn, batch, options_.rpn_pre_nms_topk_test, options_.rpn_post_nms_topk_test);
     const at::Tensor x = RegionFeatures(rpn.features, proposals).mean({2, 3});
-    const at::Tensor probs = at::softmax(cls_score_(x), 1);
-    const at::Tensor deltas = bbox_pred_(x);
+    const auto [class_logits, deltas] = box_predictor_(x);
+    const at::Tensor probs = at::softmax(class_logits, 1);
     const int64_t k = options_.num_classes;
     int64_t start = 0;
     for (size_t i = 0; i < images.size(); ++i) {

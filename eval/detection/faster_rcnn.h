@@ -45,107 +45,16 @@
 #include "absl/status/statusor.h"
 #include "eval/detection/anchors.h"
 #include "eval/detection/boxes.h"
-#include "eval/detection/matcher.h"
+#include "eval/detection/faster_rcnn_options.h"
+#include "eval/detection/mask_head.h"
+#include "eval/detection/roi_heads.h"
+#include "eval/detection/rpn.h"
 #include "mochi/models/resnet.h"
 #include "torch/nn/module.h"
 #include "torch/nn/modules/batchnorm.h"
-#include "torch/nn/modules/conv.h"
-#include "torch/nn/modules/linear.h"
 #include "torch/nn/pimpl.h"
 
 namespace mochi::eval::detection {
-
-// FasterRcnnOptions: detectron2's MODEL.* keys; defaults are its defaults for the C4 models.
-struct FasterRcnnOptions {
-  int64_t num_classes = 20;  // K, background excluded
-  // Sizes and ratios; the stride is taken from the backbone (ResNet::res4_stride()).
-  AnchorGeneratorOptions anchors;
-  // RPN (MODEL.RPN.*).
-  int64_t rpn_batch_size_per_image = 256;
-  double rpn_positive_fraction = 0.5;
-  int64_t rpn_pre_nms_topk_train = 12000;
-  int64_t rpn_post_nms_topk_train = 2000;
-  int64_t rpn_pre_nms_topk_test = 6000;
-  int64_t rpn_post_nms_topk_test = 1000;
-  double rpn_nms_thresh = 0.7;
-  // Box head (MODEL.ROI_HEADS.*, MODEL.ROI_BOX_HEAD.*).
-  int64_t roi_batch_size_per_image = 512;
-  double roi_positive_fraction = 0.25;
-  double roi_iou_threshold = 0.5;
-  int64_t pooler_resolution = 14;
-  BoxTransformWeights roi_box_weights = {10, 10, 5, 5};
-  double test_score_thresh = 0.05;
-  double test_nms_thresh = 0.5;
-  int64_t detections_per_image = 100;
-  // Norm.
-  bool frozen_bn = false;
-  bool roi_head_extra_norm = true;  // MoCo's Res5ROIHeadsExtraNorm
-  // Mask head (MODEL.MASK_ON, MODEL.ROI_MASK_HEAD.CONV_DIM).
-  bool mask_on = false;
-  int64_t mask_head_conv_dim = 256;
-  // Per input channel, in the images' 0-255 scale (MODEL.PIXEL_MEAN / PIXEL_STD).
-  std::vector<double> pixel_mean = {103.530, 116.280, 123.675};
-  std::vector<double> pixel_std = {1, 1, 1};
-};
-
-// Side of the mask head's square output: res5 (stride 2) halves the pooler's side and the
-// deconvolution doubles it back, so 14 for the C4 pooler of 14.
-inline int64_t MaskSide(const FasterRcnnOptions& options) {
-  return 2 * ((options.pooler_resolution + 1) / 2);
-}
-
-// Ground truth of one training image, in its (resized) input pixels.
-struct ImageTargets {
-  at::Tensor boxes;    // float [G, 4] XYXY
-  at::Tensor classes;  // int64 [G], in [0, K)
-  at::Tensor masks;    // float [G, H, W] of 0 / 1 over the input image; needed with mask_on
-};
-
-struct Detections {
-  at::Tensor boxes;    // float [D, 4] XYXY in input pixels, clipped to the image
-  at::Tensor scores;   // float [D], decreasing
-  at::Tensor classes;  // int64 [D], in [0, K)
-  at::Tensor masks;    // mask_on: float [D, M, M] probabilities of the detected class, box frame
-};
-
-struct RcnnLosses {
-  at::Tensor rpn_cls;
-  at::Tensor rpn_loc;
-  at::Tensor cls;
-  at::Tensor box_reg;
-  at::Tensor mask;  // mask_on only (undefined otherwise)
-  at::Tensor Total() const {
-    const at::Tensor boxes = rpn_cls + rpn_loc + cls + box_reg;
-    return mask.defined() ? boxes + mask : boxes;
-  }
-};
-
-// RPN training targets of one image (detectron2 RPN.label_and_sample_anchors).
-struct RpnTargets {
-  at::Tensor labels;  // int8 [A]: 1 sampled positive, 0 sampled negative, -1 not sampled
-  at::Tensor deltas;  // float [A, 4]: deltas from each anchor to its matched ground truth
-};
-
-// AssignRpnTargets: Matcher({0.3, 0.7}, {0, -1, 1}, low-quality matches) on IoU(gt, anchors),
-// then SubsampleLabels(batch_size, positive_fraction). No ground truth: every anchor is negative.
-absl::StatusOr<RpnTargets> AssignRpnTargets(const at::Tensor& anchors, const at::Tensor& gt_boxes,
-                                            int64_t batch_size, double positive_fraction,
-                                            const at::Generator& generator);
-
-// Box head training samples of one image (detectron2 ROIHeads.label_and_sample_proposals).
-struct RoiTargets {
-  at::Tensor proposals;  // float [S, 4]: the sampled proposals (positives first)
-  at::Tensor classes;    // int64 [S]: matched class, or K (background) for negatives
-  at::Tensor deltas;     // float [S, 4]: deltas to the matched ground truth (weights 10, 10, 5, 5)
-  at::Tensor matched;    // int64 [S]: index of the matched ground truth (foreground rows)
-};
-
-// AssignRoiTargets: appends gt_boxes to `proposals`, matches with Matcher({iou}, {0, 1}) and
-// samples batch_size regions with at most positive_fraction foreground.
-absl::StatusOr<RoiTargets> AssignRoiTargets(const at::Tensor& proposals, const at::Tensor& gt_boxes,
-                                            const at::Tensor& gt_classes, int64_t num_classes,
-                                            const FasterRcnnOptions& options,
-                                            const at::Generator& generator);
 
 class FasterRcnnImpl : public torch::nn::Module {
  public:
@@ -202,14 +111,10 @@ class FasterRcnnImpl : public torch::nn::Module {
   Box2BoxTransform rpn_transform_;
   Box2BoxTransform roi_transform_;
   models::ResNet backbone_{nullptr};
-  torch::nn::Conv2d rpn_conv_{nullptr};
-  torch::nn::Conv2d rpn_objectness_{nullptr};
-  torch::nn::Conv2d rpn_deltas_{nullptr};
+  RpnHead rpn_{nullptr};
   torch::nn::BatchNorm2d extra_norm_{nullptr};
-  torch::nn::Linear cls_score_{nullptr};
-  torch::nn::Linear bbox_pred_{nullptr};
-  torch::nn::ConvTranspose2d mask_deconv_{nullptr};
-  torch::nn::Conv2d mask_predictor_{nullptr};
+  BoxPredictor box_predictor_{nullptr};
+  MaskHead mask_head_{nullptr};
   at::Tensor pixel_mean_;  // buffer [C, 1, 1]
   at::Tensor pixel_std_;   // buffer [C, 1, 1]
 };
