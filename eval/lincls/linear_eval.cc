@@ -53,7 +53,7 @@ EvalGeometry GeometryOf(const proto::EvalTransform& t, int dataset_channels) {
 
 // main_lincls's training input: each epoch, freshly augmented images (RandomResizedCrop + flip)
 // through a frozen featurizer (the backbone in eval mode, or the raw-pixel flattening).
-class AugmentedBatches : public FeatureBatches {
+class AugmentedBatches : public BatchSource {
  public:
   using Featurizer = std::function<at::Tensor(const at::Tensor& images)>;
 
@@ -62,16 +62,15 @@ class AugmentedBatches : public FeatureBatches {
 
   absl::Status StartEpoch(int64_t epoch) override { return loader_->StartEpoch(epoch); }
 
-  absl::StatusOr<std::optional<FeatureBatch>> Next() override {
+  // The batch with its images replaced by their features.
+  absl::StatusOr<std::optional<data::Batch>> Next() override {
     MOCHI_ASSIGN_OR_RETURN(std::optional<data::Batch> batch, loader_->Next());
     if (!batch) return std::nullopt;
-    FeatureBatch out;
     MOCHI_RETURN_IF_ERROR(TorchToStatus("feature extraction", [&] {
       torch::NoGradGuard no_grad;
-      out.features = featurizer_(batch->views[0]);
+      batch->views[0] = featurizer_(batch->views[0]);
     }));
-    out.labels = batch->labels;
-    return out;
+    return batch;
   }
 
  private:
@@ -79,7 +78,7 @@ class AugmentedBatches : public FeatureBatches {
   Featurizer featurizer_;
 };
 
-absl::StatusOr<std::unique_ptr<FeatureBatches>> MakeAugmentedBatches(
+absl::StatusOr<std::unique_ptr<BatchSource>> MakeAugmentedBatches(
     const proto::LinearEvalConfig& config, const data::Dataset* train_set,
     AugmentedBatches::Featurizer featurizer) {
   MOCHI_ASSIGN_OR_RETURN(data::Augmenter augmenter,
@@ -99,7 +98,7 @@ absl::StatusOr<std::unique_ptr<FeatureBatches>> MakeAugmentedBatches(
   options.seed = config.run().seed();
   MOCHI_ASSIGN_OR_RETURN(std::unique_ptr<data::DataLoader> loader,
                          data::DataLoader::Create(train_set, std::move(one_view), options));
-  return std::unique_ptr<FeatureBatches>(
+  return std::unique_ptr<BatchSource>(
       std::make_unique<AugmentedBatches>(std::move(loader), std::move(featurizer)));
 }
 
@@ -170,7 +169,7 @@ absl::Status RunLinearEval(const proto::LinearEvalConfig& config, const LinearEv
   probe.gamma = config.optimizer().step().gamma();
   probe.seed = config.run().seed();
   probe.device = device;
-  std::unique_ptr<FeatureBatches> batches;
+  std::unique_ptr<BatchSource> batches;
   if (config.cache_features()) {
     batches = CachedFeatureBatches(train.features, train.labels, probe.batch_size, probe.seed);
   } else {

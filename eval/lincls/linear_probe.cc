@@ -29,7 +29,7 @@ absl::Status CheckLabels(const at::Tensor& labels, int64_t num_classes) {
   return absl::OkStatus();
 }
 
-class CachedBatches : public FeatureBatches {
+class CachedBatches : public BatchSource {
  public:
   CachedBatches(at::Tensor features, at::Tensor labels, int64_t batch_size, uint64_t seed)
       : features_(features.to(at::kFloat).contiguous()),
@@ -45,12 +45,15 @@ class CachedBatches : public FeatureBatches {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<std::optional<FeatureBatch>> Next() override {
+  absl::StatusOr<std::optional<data::Batch>> Next() override {
     if (!order_.defined()) return absl::FailedPreconditionError("StartEpoch() first");
     if (next_ >= order_.size(0)) return std::nullopt;
     const at::Tensor index = order_.slice(0, next_, std::min(order_.size(0), next_ + batch_size_));
     next_ += index.size(0);
-    return FeatureBatch{features_.index_select(0, index), labels_.index_select(0, index)};
+    data::Batch batch;
+    batch.views.push_back(features_.index_select(0, index));
+    batch.labels = labels_.index_select(0, index);
+    return batch;
   }
 
  private:
@@ -59,25 +62,6 @@ class CachedBatches : public FeatureBatches {
   const uint64_t seed_;
   at::Tensor order_;
   int64_t next_ = 0;
-};
-
-// FeatureBatches as the trainer's batches: the features are views[0].
-class FeatureBatchSource : public BatchSource {
- public:
-  explicit FeatureBatchSource(FeatureBatches& batches) : batches_(batches) {}
-  absl::Status StartEpoch(int64_t epoch) override { return batches_.StartEpoch(epoch); }
-  absl::StatusOr<std::optional<data::Batch>> Next() override {
-    absl::StatusOr<std::optional<FeatureBatch>> batch = batches_.Next();
-    if (!batch.ok()) return batch.status();
-    if (!batch->has_value()) return std::nullopt;
-    data::Batch out;
-    out.views.push_back(std::move((*batch)->features));
-    out.labels = std::move((*batch)->labels);
-    return out;
-  }
-
- private:
-  FeatureBatches& batches_;
 };
 
 // The fully connected layer and its SGD with momentum and (coupled) weight decay, as
@@ -177,12 +161,12 @@ class ProbeEpochCheck : public HookBase {
 
 }  // namespace
 
-std::unique_ptr<FeatureBatches> CachedFeatureBatches(at::Tensor features, at::Tensor labels,
-                                                     int64_t batch_size, uint64_t seed) {
+std::unique_ptr<BatchSource> CachedFeatureBatches(at::Tensor features, at::Tensor labels,
+                                                  int64_t batch_size, uint64_t seed) {
   return std::make_unique<CachedBatches>(std::move(features), std::move(labels), batch_size, seed);
 }
 
-absl::StatusOr<LinearProbeResult> TrainLinearProbe(FeatureBatches& train, int64_t feature_dim,
+absl::StatusOr<LinearProbeResult> TrainLinearProbe(BatchSource& train, int64_t feature_dim,
                                                    const at::Tensor& test_features,
                                                    const at::Tensor& test_labels,
                                                    int64_t num_classes,
@@ -221,8 +205,7 @@ absl::StatusOr<LinearProbeResult> TrainLinearProbe(FeatureBatches& train, int64_
   hooks.push_back(std::make_unique<ProbeEpochCheck>(objective, result.epoch_loss));
   TrainerState state;
   state.epochs = options.epochs;
-  FeatureBatchSource batches(train);
-  if (absl::Status s = Train(batches, objective, hooks, state); !s.ok()) return s;
+  if (absl::Status s = Train(train, objective, hooks, state); !s.ok()) return s;
   const at::Tensor& weight = objective.weight();
   const at::Tensor& bias = objective.bias();
   at::NoGradGuard no_grad;
@@ -257,7 +240,7 @@ absl::StatusOr<LinearProbeResult> TrainLinearProbe(const at::Tensor& train_featu
     return absl::InvalidArgumentError(
         absl::StrCat("linear probe: batch_size = ", options.batch_size, " must be > 0"));
   }
-  std::unique_ptr<FeatureBatches> batches =
+  std::unique_ptr<BatchSource> batches =
       CachedFeatureBatches(train_features, train_labels, options.batch_size, options.seed);
   return TrainLinearProbe(*batches, train_features.size(1), test_features, test_labels, num_classes,
                           options);

@@ -1,19 +1,20 @@
 // Linear classification on frozen features (MoCo's main_lincls protocol): a single fully
-// connected layer trained with SGD + momentum and a step schedule, then top-1 / top-5 on the test
-// features. The training rows come from a FeatureBatches source: cached features, or features of
+// connected layer trained with SGD + momentum and a step schedule on the trainer's loop
+// (mochi/engine/trainer.h), then top-1 / top-5 on the test features. The training rows come from
+// a BatchSource whose batches hold features [b, D] as views[0]: cached features, or features of
 // freshly augmented images through the frozen backbone (see linear_eval.cc).
 #ifndef EVAL_LINCLS_LINEAR_PROBE_H_
 #define EVAL_LINCLS_LINEAR_PROBE_H_
 
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <vector>
 
 #include "ATen/core/Tensor.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "c10/core/Device.h"
+#include "mochi/engine/trainer.h"
 
 namespace mochi::eval {
 
@@ -38,28 +39,15 @@ struct LinearProbeResult {
   std::vector<double> epoch_loss;      // mean training loss per epoch
 };
 
-struct FeatureBatch {
-  at::Tensor features;  // float [b, D]
-  at::Tensor labels;    // int64 [b]
-};
-
-// The training rows of one epoch at a time, in the epoch's (shuffled) order.
-class FeatureBatches {
- public:
-  virtual ~FeatureBatches() = default;
-  virtual absl::Status StartEpoch(int64_t epoch) = 0;
-  // The next batch, or nullopt at the end of the epoch.
-  virtual absl::StatusOr<std::optional<FeatureBatch>> Next() = 0;
-};
-
 // Features [N, D] held in memory, reshuffled every epoch from `seed` and the epoch number.
-std::unique_ptr<FeatureBatches> CachedFeatureBatches(at::Tensor features, at::Tensor labels,
-                                                     int64_t batch_size, uint64_t seed);
+std::unique_ptr<BatchSource> CachedFeatureBatches(at::Tensor features, at::Tensor labels,
+                                                  int64_t batch_size, uint64_t seed);
 
-// Trains on `train` (feature width `feature_dim`) and scores the test features [M, D] with
-// labels in [0, num_classes). InvalidArgument for shape/label/option errors; FailedPrecondition
-// when training diverges (non-finite loss); errors of `train` are passed on.
-absl::StatusOr<LinearProbeResult> TrainLinearProbe(FeatureBatches& train, int64_t feature_dim,
+// Trains on `train` (batches of features [b, D] in views[0], feature width `feature_dim`) and
+// scores the test features [M, D] with labels in [0, num_classes). InvalidArgument for
+// shape/label/option errors; FailedPrecondition when training diverges (non-finite loss); errors of
+// `train` are passed on.
+absl::StatusOr<LinearProbeResult> TrainLinearProbe(BatchSource& train, int64_t feature_dim,
                                                    const at::Tensor& test_features,
                                                    const at::Tensor& test_labels,
                                                    int64_t num_classes,
