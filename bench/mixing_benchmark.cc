@@ -50,10 +50,12 @@
 #include "mochi/port/autocast.h"
 #include "mochi/port/cpu_threads.h"
 #include "mochi/port/device.h"
+#include "mochi/port/json_proto.h"
 #include "mochi/port/libtorch_info.h"
 #include "mochi/port/paths.h"
 #include "mochi/port/run_environment.h"
 #include "mochi/port/text_proto.h"
+#include "mochi/proto/results.pb.h"
 #include "mochi/ssl/hard_negative_mixing.h"
 #include "mochi/ssl/row_top_n.h"
 #include "torch/autograd.h"
@@ -507,17 +509,21 @@ int main(int argc, char** argv) {
         const double ms = Median(variant.ms);
         const std::string path =
             absl::StrCat(mochi::ResolvePath(dir), "/k", k, "_", VariantSlug(variant.name), ".json");
-        const std::string json = absl::StrFormat(
-            "{\"variant\": \"%s\", \"queue_size\": %d, \"batch\": %d, \"threads\": %d, "
-            "\"rounds\": %d, \"step_ms_median\": %.3f, \"step_ms_min\": %.3f, "
-            "\"ratio_to_mocov2_paired_median\": %.4f, \"ratio_to_mocov2_paired_q1\": %.4f, "
-            "\"ratio_to_mocov2_paired_q3\": %.4f, \"ratio_to_backbone\": %.4f, "
-            "\"images_per_second\": %.1f, \"step_peak_mib\": %.3f}\n",
-            variant.name, k, batch, threads, steps, ms,
-            *std::min_element(variant.ms.begin(), variant.ms.end()), paired_ratio[j],
-            paired_q1[j], paired_q3[j], ms / backbone_ms, 1e3 * batch / ms,
-            variant.step_peak_bytes / 1048576.0);
-        if (absl::Status status = mochi::WriteFileAtomically(path, json); !status.ok()) {
+        mochi::proto::BenchmarkResult result;
+        result.set_variant(variant.name);
+        result.set_queue_size(static_cast<int32_t>(k));
+        result.set_batch(static_cast<int32_t>(batch));
+        result.set_threads(threads);
+        result.set_rounds(steps);
+        result.set_step_ms_median(ms);
+        result.set_step_ms_min(*std::min_element(variant.ms.begin(), variant.ms.end()));
+        result.set_ratio_to_mocov2_paired_median(paired_ratio[j]);
+        result.set_ratio_to_mocov2_paired_q1(paired_q1[j]);
+        result.set_ratio_to_mocov2_paired_q3(paired_q3[j]);
+        result.set_ratio_to_backbone(ms / backbone_ms);
+        result.set_images_per_second(1e3 * batch / ms);
+        result.set_step_peak_mib(variant.step_peak_bytes / 1048576.0);
+        if (absl::Status status = mochi::WriteJsonProto(path, result); !status.ok()) {
           return Fail(status);
         }
         // A run directory's env.txt keys, so the report's provenance block can read them.

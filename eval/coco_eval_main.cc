@@ -9,6 +9,7 @@
 #include "absl/flags/parse.h"
 #include "absl/status/statusor.h"
 #include "eval/coco/coco_eval.h"
+#include "mochi/port/json_proto.h"
 #include "mochi/port/paths.h"
 
 ABSL_FLAG(std::string, gt, "", "Ground-truth COCO dataset JSON (images, categories, annotations).");
@@ -36,6 +37,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "coco_eval: %s\n", stats.status().ToString().c_str());
     return EXIT_FAILURE;
   }
-  std::printf("%s\n", mochi::eval::coco::CocoStatsToJson(*stats).dump().c_str());
+  std::printf("%s\n", mochi::ToJsonLine(mochi::eval::coco::CocoStatsToProto(*stats)).c_str());
   return EXIT_SUCCESS;
 }

@@ -12,6 +12,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_split.h"
 #include "eval/voc/voc_eval.h"
+#include "mochi/port/json_proto.h"
 #include "mochi/port/paths.h"
 
 ABSL_FLAG(std::string, voc_root, "",
@@ -61,6 +62,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "voc_eval: %s\n", result.status().ToString().c_str());
     return EXIT_FAILURE;
   }
-  std::printf("%s\n", mochi::eval::voc::VocEvalResultToJson(*result).dump().c_str());
+  std::printf("%s\n", mochi::ToJsonLine(mochi::eval::voc::VocEvalResultToProto(*result)).c_str());
   return EXIT_SUCCESS;
 }

@@ -26,8 +26,8 @@ def _profile_columns(table, profile):
     return [
         c
         for c in table["columns"]
-        if (c["file"] != "knn" or "knn.json" in _run_files(profile)) and
-           (c["file"] not in TRANSFERS or profile in table.get("transfers", {}).get(c["file"], {}))
+        if (c["result"] != "knn" or "knn.json" in _run_files(profile)) and
+           (c["result"] not in TRANSFERS or profile in table.get("transfers", {}).get(c["result"], {}))
     ]
 
 PROFILES = ["default", "ci", "paper"]
@@ -93,11 +93,12 @@ def linear_eval(name, run, config, profile):
         tags = _gpu_tags(profile),
     )
 
-# Transfer evaluations a table column can read ("file" of a column = the kind):
-#   voc:  Faster R-CNN C4 (//eval:detect) on VOC-format scenes; metrics.json has AP50, AP, AP75
+# Transfer evaluations a table column can read (the column's "result" = the kind); each writes a
+# TransferResult (mochi/proto/results.proto) as metrics.json:
+#   voc:  Faster R-CNN C4 (//eval:detect) on VOC-format scenes: voc.ap50, voc.ap, voc.ap75
 #         (percent).
-#   segm: Mask R-CNN C4 (//eval:segment) on COCO-format scenes; metrics.json has "bbox" and
-#         "segm" COCO numbers (fractions).
+#   segm: Mask R-CNN C4 (//eval:segment) on COCO-format scenes: bbox.* and segm.* COCO numbers
+#         (fractions).
 TRANSFERS = {
     "voc": struct(binary = "//eval:detect", root_flag = "--voc_root", root_dir = "VOCdevkit", what = "Faster R-CNN"),
     "segm": struct(binary = "//eval:segment", root_flag = "--coco_root", root_dir = "coco", what = "Mask R-CNN"),
@@ -235,10 +236,10 @@ def pipeline_table(name, table, lincls_configs):
       name: the table id, e.g. "table1".
       table: its definition (see tables.bzl).
       lincls_configs: profile -> LinearEvalConfig file, for tables with a linear top-1 column.
-        Tables with transfer columns (a TRANSFERS kind as "file") name each transfer's setup in
+        Tables with transfer columns (a TRANSFERS kind as "result") name each transfer's setup in
         table["transfers"][kind][profile] = {"config", "overrides", "scenes"}.
     """
-    wants_linear = any([c["file"] == "lincls" for c in table["columns"]])
+    wants_linear = any([c["result"] == "lincls" for c in table["columns"]])
     reported = []
     for profile in PROFILES:
         rows = _profile_rows(table, profile)
@@ -247,7 +248,7 @@ def pipeline_table(name, table, lincls_configs):
         columns = _profile_columns(table, profile)
         if not rows or not (columns or table.get("figures")):
             continue
-        transfers = [k for k in TRANSFERS if any([c["file"] == k for c in columns])]
+        transfers = [k for k in TRANSFERS if any([c["result"] == k for c in columns])]
         reported.append(profile)
         files = {}
         spec_rows = []

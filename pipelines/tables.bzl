@@ -79,21 +79,23 @@ MOCHI_256_2048_2048 = _row(
     paper = mixing(256, 2048, 2048),
 )
 
-LINEAR_TOP1 = {"id": "linear_top1", "label": "linear top-1 (%)", "file": "lincls", "key": "top1", "scale": 100.0, "digits": 2}
-KNN_TOP1 = {"id": "knn_top1", "label": "kNN top-1 (%)", "file": "knn", "key": "value", "scale": 100.0, "digits": 2}
-RAW_PIXEL_KNN = {"id": "raw_pixel_knn", "label": "raw-pixel kNN (%)", "file": "knn", "key": "raw_pixels_value", "scale": 100.0, "digits": 2}
+# A column is a metric (a field path) of a result kind (a results.proto message; see
+# pipelines/report/result_metrics.h), checked when the report is built.
+LINEAR_TOP1 = {"id": "linear_top1", "label": "linear top-1 (%)", "result": "lincls", "metric": "top1", "scale": 100.0, "digits": 2}
+KNN_TOP1 = {"id": "knn_top1", "label": "kNN top-1 (%)", "result": "knn", "metric": "top1", "scale": 100.0, "digits": 2}
+RAW_PIXEL_KNN = {"id": "raw_pixel_knn", "label": "raw-pixel kNN (%)", "result": "knn", "metric": "raw_pixels_top1", "scale": 100.0, "digits": 2}
 
-# Table 3's COCO columns (//eval:segment's metrics.json; pycocotools fractions shown in percent).
+# Table 3's COCO columns (//eval:segment's TransferResult; pycocotools fractions shown in percent).
 def _coco_column(iou_type, metric, label):
-    return {"id": "%s_%s" % (iou_type, metric), "label": label, "file": "segm", "key": "%s.%s" % (iou_type, metric), "scale": 100.0, "digits": 1}
+    return {"id": "%s_%s" % (iou_type, metric), "label": label, "result": "segm", "metric": "%s.%s" % (iou_type, metric), "scale": 100.0, "digits": 1}
 
 COCO_COLUMNS = [
-    _coco_column("bbox", "AP", "AP^bb"),
-    _coco_column("bbox", "AP50", "AP^bb_50"),
-    _coco_column("bbox", "AP75", "AP^bb_75"),
-    _coco_column("segm", "AP", "AP^mk"),
-    _coco_column("segm", "AP50", "AP^mk_50"),
-    _coco_column("segm", "AP75", "AP^mk_75"),
+    _coco_column("bbox", "ap", "AP^bb"),
+    _coco_column("bbox", "ap50", "AP^bb_50"),
+    _coco_column("bbox", "ap75", "AP^bb_75"),
+    _coco_column("segm", "ap", "AP^mk"),
+    _coco_column("segm", "ap50", "AP^mk_50"),
+    _coco_column("segm", "ap75", "AP^mk_75"),
 ]
 
 # A randomly initialised backbone: no pretraining, only the transfer.
@@ -134,11 +136,11 @@ VOC_DETECTION = {
     "paper": {"config": "//configs:detection/voc_r50_c4_24k.pbtxt"},
 }
 
-# VOC columns (//eval:detect's metrics.json, already in percent as detectron2 prints them).
+# VOC columns (//eval:detect's TransferResult, already in percent as detectron2 prints them).
 VOC_COLUMNS = [
-    {"id": "voc_ap50", "label": "VOC AP50", "file": "voc", "key": "AP50", "scale": 1.0, "digits": 1},
-    {"id": "voc_ap", "label": "VOC AP", "file": "voc", "key": "AP", "scale": 1.0, "digits": 1},
-    {"id": "voc_ap75", "label": "VOC AP75", "file": "voc", "key": "AP75", "scale": 1.0, "digits": 1},
+    {"id": "voc_ap50", "label": "VOC AP50", "result": "voc", "metric": "voc.ap50", "scale": 1.0, "digits": 1},
+    {"id": "voc_ap", "label": "VOC AP", "result": "voc", "metric": "voc.ap", "scale": 1.0, "digits": 1},
+    {"id": "voc_ap75", "label": "VOC AP75", "result": "voc", "metric": "voc.ap75", "scale": 1.0, "digits": 1},
 ]
 
 # Table 2's pretraining lengths: the paper's 100 / 200 / 800 ImageNet-1K epochs scaled to
@@ -315,13 +317,13 @@ OVERHEAD = {
         {"id": "backbone", "label": "backbone forward + backward + SGD alone (1 view)"},
     ],
     "columns": [
-        {"id": "step_ms", "label": "step (ms, median)", "file": "bench", "key": "step_ms_median", "scale": 1.0, "digits": 1},
-        {"id": "ratio_mocov2", "label": "/ MoCo-v2 (paired median)", "file": "bench", "key": "ratio_to_mocov2_paired_median", "scale": 1.0, "digits": 3},
-        {"id": "ratio_mocov2_q1", "label": "/ MoCo-v2, 1st quartile of rounds", "file": "bench", "key": "ratio_to_mocov2_paired_q1", "scale": 1.0, "digits": 3},
-        {"id": "ratio_mocov2_q3", "label": "/ MoCo-v2, 3rd quartile of rounds", "file": "bench", "key": "ratio_to_mocov2_paired_q3", "scale": 1.0, "digits": 3},
-        {"id": "ratio_backbone", "label": "/ backbone alone", "file": "bench", "key": "ratio_to_backbone", "scale": 1.0, "digits": 3},
-        {"id": "images_per_second", "label": "img/s", "file": "bench", "key": "images_per_second", "scale": 1.0, "digits": 0},
-        {"id": "step_peak_mib", "label": "step peak tensor memory (MiB)", "file": "bench", "key": "step_peak_mib", "scale": 1.0, "digits": 1},
+        {"id": "step_ms", "label": "step (ms, median)", "result": "bench", "metric": "step_ms_median", "scale": 1.0, "digits": 1},
+        {"id": "ratio_mocov2", "label": "/ MoCo-v2 (paired median)", "result": "bench", "metric": "ratio_to_mocov2_paired_median", "scale": 1.0, "digits": 3},
+        {"id": "ratio_mocov2_q1", "label": "/ MoCo-v2, 1st quartile of rounds", "result": "bench", "metric": "ratio_to_mocov2_paired_q1", "scale": 1.0, "digits": 3},
+        {"id": "ratio_mocov2_q3", "label": "/ MoCo-v2, 3rd quartile of rounds", "result": "bench", "metric": "ratio_to_mocov2_paired_q3", "scale": 1.0, "digits": 3},
+        {"id": "ratio_backbone", "label": "/ backbone alone", "result": "bench", "metric": "ratio_to_backbone", "scale": 1.0, "digits": 3},
+        {"id": "images_per_second", "label": "img/s", "result": "bench", "metric": "images_per_second", "scale": 1.0, "digits": 0},
+        {"id": "step_peak_mib", "label": "step peak tensor memory (MiB)", "result": "bench", "metric": "step_peak_mib", "scale": 1.0, "digits": 1},
     ],
     "benchmark": {
         "default": {"config": DEFAULT_CONFIG, "queue_size": 4096, "mixings": "256:512:0,1024:512:256", "steps": 200},

@@ -338,10 +338,17 @@ absl::StatusOr<CocoStats> EvaluateCocoFiles(const std::string& gt_path, const st
   return EvaluateCoco(gt, detections, iou_type);
 }
 
-nlohmann::ordered_json CocoStatsToJson(const CocoStats& stats) {
-  nlohmann::ordered_json json = nlohmann::ordered_json::object();
-  for (size_t i = 0; i < kCocoStatNames.size(); ++i) json[kCocoStatNames[i]] = stats.values[i];
-  return json;
+proto::CocoMetrics CocoStatsToProto(const CocoStats& stats) {
+  proto::CocoMetrics metrics;
+  const std::array<void (proto::CocoMetrics::*)(double), 12> setters = {
+      &proto::CocoMetrics::set_ap,       &proto::CocoMetrics::set_ap50,
+      &proto::CocoMetrics::set_ap75,     &proto::CocoMetrics::set_ap_small,
+      &proto::CocoMetrics::set_ap_medium, &proto::CocoMetrics::set_ap_large,
+      &proto::CocoMetrics::set_ar1,      &proto::CocoMetrics::set_ar10,
+      &proto::CocoMetrics::set_ar100,    &proto::CocoMetrics::set_ar_small,
+      &proto::CocoMetrics::set_ar_medium, &proto::CocoMetrics::set_ar_large};
+  for (size_t i = 0; i < setters.size(); ++i) (metrics.*setters[i])(stats.values[i]);
+  return metrics;
 }
 
 }  // namespace mochi::eval::coco

@@ -31,7 +31,7 @@
 
 #include "absl/status/statusor.h"
 #include "eval/coco/coco_json.h"
-#include "nlohmann/json.hpp"
+#include "mochi/proto/results.pb.h"
 
 namespace mochi::eval::coco {
 
@@ -108,8 +108,8 @@ absl::StatusOr<CocoStats> EvaluateCoco(const CocoGroundTruth& gt,
 absl::StatusOr<CocoStats> EvaluateCocoFiles(const std::string& gt_path, const std::string& dt_path,
                                             IouType iou_type);
 
-// {"AP": ..., "AP50": ..., ..., "ARl": ...}, in kCocoStatNames order.
-nlohmann::ordered_json CocoStatsToJson(const CocoStats& stats);
+// The twelve numbers as results.proto's CocoMetrics (ap, ap50, ..., ar_large).
+proto::CocoMetrics CocoStatsToProto(const CocoStats& stats);
 
 }  // namespace mochi::eval::coco
 

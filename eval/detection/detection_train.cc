@@ -12,25 +12,26 @@
 #include "ATen/CPUGeneratorImpl.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "eval/coco/coco_eval.h"
-#include "eval/coco/coco_json.h"
-#include "eval/coco/mask.h"
 #include "eval/detection/coco_dataset.h"
 #include "eval/detection/detection_builders.h"
+#include "eval/detection/detection_evaluators.h"
 #include "eval/detection/detection_inference.h"
 #include "eval/detection/detection_input.h"
+#include "eval/detection/detection_results.h"
 #include "eval/detection/voc_dataset.h"
+#include "eval/evaluator.h"
 #include "eval/voc/voc_eval.h"
 #include "mochi/config/validate.h"
 #include "mochi/data/rng.h"
 #include "mochi/engine/builders.h"
 #include "mochi/port/cpu_threads.h"
 #include "mochi/port/device.h"
+#include "mochi/port/json_proto.h"
 #include "mochi/port/paths.h"
 #include "mochi/port/status_macros.h"
 #include "mochi/port/text_proto.h"
 #include "mochi/port/torch_status.h"
-#include "nlohmann/json.hpp"
+#include "mochi/proto/results.pb.h"
 #include "torch/optim/sgd.h"
 #include "torch/serialize.h"
 #include "torch/utils.h"
@@ -140,55 +141,45 @@ void ReplaceCocoRoot(const std::string& root, proto::CocoFiles& files) {
 
 
 
-// Writes the detections' results files and scores them: VOC AP for a VOC test set, COCO box
-// (and, with masks, mask) AP for a COCO one. Returns the metrics to record.
-absl::StatusOr<nlohmann::ordered_json> WriteAndEvaluate(
-    const proto::DetectionConfig& config, const LoadedSplit& test, bool mask_on,
-    const std::vector<ImageDetections>& detections, const DetectionRunOptions& run) {
-  const std::string results_dir = run.output_dir + "/voc_results";
-  const std::string coco_results = run.output_dir + "/coco_results.json";
-  const bool voc = test.coco_annotations.empty();
-  if (voc) MOCHI_RETURN_IF_ERROR(WriteVocResults(results_dir, "", test.class_names, detections));
-  MOCHI_RETURN_IF_ERROR(WriteCocoResults(coco_results, test.category_ids, detections));
-  nlohmann::ordered_json metrics = nlohmann::ordered_json::object();
-  if (!run.evaluate) {
-    std::printf("detections written to %s (evaluate with //eval:%s)\n",
-                voc ? results_dir.c_str() : coco_results.c_str(), voc ? "voc_eval" : "coco_eval");
-    return metrics;
+// The test split's evaluator: VOC AP for a VOC test set, COCO box (and, with masks, mask) AP for
+// a COCO one. Each writes the detections in its reference tool's format into the run directory.
+absl::StatusOr<std::unique_ptr<Evaluator>> MakeTestEvaluator(const proto::DetectionConfig& config,
+                                                             const LoadedSplit& test, bool mask_on,
+                                                             const std::string& output_dir) {
+  if (!config.test().has_voc_root()) {
+    return std::unique_ptr<Evaluator>(std::make_unique<CocoDetectionEvaluator>(
+        test.coco_annotations, output_dir + "/coco_results.json", test.category_ids, mask_on));
   }
-  if (voc) {
-    MOCHI_ASSIGN_OR_RETURN(
-        VocImageSet test_set,
-        ParseVocImageSet(ResolvePath(config.test().voc_root()), config.test().image_sets(0)));
-    voc::VocEvalOptions eval;
-    eval.voc_root = test_set.year_root;
-    eval.split = test_set.split;
-    eval.results_dir = results_dir;
-    eval.class_names = test.class_names;
-    eval.metric = voc::VocMetric::kVoc07ElevenPoint;
-    MOCHI_ASSIGN_OR_RETURN(voc::VocEvalResult result, voc::EvaluateVoc(eval));
-    const nlohmann::ordered_json json = voc::VocEvalResultToJson(result);
-    MOCHI_RETURN_IF_ERROR(WriteFileAtomically(run.output_dir + "/voc_eval.json", json.dump(2)));
-    std::printf("copypaste: AP50,AP,AP75\ncopypaste: %.4f,%.4f,%.4f\n%s\n", result.ap50, result.ap,
-                result.ap75, json.dump().c_str());
-    metrics["AP50"] = result.ap50;
-    metrics["AP"] = result.ap;
-    metrics["AP75"] = result.ap75;
-    return metrics;
+  MOCHI_ASSIGN_OR_RETURN(
+      VocImageSet test_set,
+      ParseVocImageSet(ResolvePath(config.test().voc_root()), config.test().image_sets(0)));
+  voc::VocEvalOptions options;
+  options.voc_root = test_set.year_root;
+  options.split = test_set.split;
+  options.results_dir = output_dir + "/voc_results";
+  options.class_names = test.class_names;
+  options.metric = voc::VocMetric::kVoc07ElevenPoint;
+  return std::unique_ptr<Evaluator>(std::make_unique<VocDetectionEvaluator>(std::move(options)));
+}
+
+// The scores of `evaluated` into the run's result, printed as detectron2 prints them.
+void RecordScores(const proto::EvaluationResult& evaluated, proto::TransferResult& result) {
+  if (evaluated.has_voc()) {
+    const proto::VocMetrics& voc = evaluated.voc();
+    std::printf("copypaste: AP50,AP,AP75\ncopypaste: %.4f,%.4f,%.4f\n%s\n", voc.ap50(), voc.ap(),
+                voc.ap75(), ToJsonLine(voc).c_str());
+    *result.mutable_voc() = voc;
   }
-  // COCO: pycocotools' numbers (fractions) for boxes, and for masks when there are masks.
-  nlohmann::ordered_json json = nlohmann::ordered_json::object();
-  for (const coco::IouType iou_type : {coco::IouType::kBbox, coco::IouType::kSegm}) {
-    if (iou_type == coco::IouType::kSegm && !mask_on) continue;
-    MOCHI_ASSIGN_OR_RETURN(coco::CocoStats stats,
-                           coco::EvaluateCocoFiles(test.coco_annotations, coco_results, iou_type));
-    json[coco::IouTypeName(iou_type)] = coco::CocoStatsToJson(stats);
-    std::printf("%s: AP %.4f  AP50 %.4f  AP75 %.4f\n", coco::IouTypeName(iou_type), stats.ap(),
-                stats.ap50(), stats.ap75());
+  if (evaluated.has_coco()) {
+    const proto::CocoEvaluation& coco = evaluated.coco();
+    for (const auto& [name, metrics] : {std::pair{"bbox", &coco.bbox()}, {"segm", &coco.segm()}}) {
+      if (!metrics->has_ap()) continue;
+      std::printf("%s: AP %.4f  AP50 %.4f  AP75 %.4f\n", name, metrics->ap(), metrics->ap50(),
+                  metrics->ap75());
+    }
+    if (coco.has_bbox()) *result.mutable_bbox() = coco.bbox();
+    if (coco.has_segm()) *result.mutable_segm() = coco.segm();
   }
-  MOCHI_RETURN_IF_ERROR(WriteFileAtomically(run.output_dir + "/coco_eval.json", json.dump(2)));
-  metrics.update(json);
-  return metrics;
 }
 
 // Both binaries: train, detect on the test split, write and score the results.
@@ -242,7 +233,7 @@ absl::Status TrainAndEvaluate(const proto::DetectionConfig& config, bool mask_on
   int64_t cursor = num_train, pass = 0, slot = 0;
   model->train();
   const Clock::time_point train_start = Clock::now();
-  nlohmann::ordered_json last;
+  proto::TransferIteration last;
   for (int64_t iter = 0; iter < config.max_iter(); ++iter) {
     const double lr = DetectionLearningRate(config, iter);
     for (auto& group : optimizer->param_groups()) {
@@ -281,24 +272,23 @@ absl::Status TrainAndEvaluate(const proto::DetectionConfig& config, bool mask_on
     }
     if ((iter + 1) % config.log_every_iters() == 0 || iter + 1 == config.max_iter()) {
       const double elapsed = Seconds(train_start);
-      last = {{"iter", iter + 1},
-              {"total_loss", total},
-              {"loss_rpn_cls", losses.rpn_cls.item<double>()},
-              {"loss_rpn_loc", losses.rpn_loc.item<double>()},
-              {"loss_cls", losses.cls.item<double>()},
-              {"loss_box_reg", losses.box_reg.item<double>()},
-              {"lr", lr}};
+      last.set_iter(static_cast<int32_t>(iter + 1));
+      last.set_total_loss(total);
+      last.set_loss_rpn_cls(losses.rpn_cls.item<double>());
+      last.set_loss_rpn_loc(losses.rpn_loc.item<double>());
+      last.set_loss_cls(losses.cls.item<double>());
+      last.set_loss_box_reg(losses.box_reg.item<double>());
+      last.set_lr(lr);
       std::string mask_loss;
       if (losses.mask.defined()) {
-        last["loss_mask"] = losses.mask.item<double>();
-        mask_loss = absl::StrFormat(" mask %.4f", last["loss_mask"].get<double>());
+        last.set_loss_mask(losses.mask.item<double>());
+        mask_loss = absl::StrFormat(" mask %.4f", last.loss_mask());
       }
       std::printf(
           "iter %lld/%d  loss %.4f (rpn_cls %.4f rpn_loc %.4f cls %.4f box %.4f%s)  "
           "lr %.5f  %.2f s/iter  eta %.0f s\n",
-          static_cast<long long>(iter + 1), config.max_iter(), total,
-          last["loss_rpn_cls"].get<double>(), last["loss_rpn_loc"].get<double>(),
-          last["loss_cls"].get<double>(), last["loss_box_reg"].get<double>(), mask_loss.c_str(), lr,
+          static_cast<long long>(iter + 1), config.max_iter(), total, last.loss_rpn_cls(),
+          last.loss_rpn_loc(), last.loss_cls(), last.loss_box_reg(), mask_loss.c_str(), lr,
           elapsed / (iter + 1), elapsed / (iter + 1) * (config.max_iter() - iter - 1));
       std::fflush(stdout);
     }
@@ -313,15 +303,25 @@ absl::Status TrainAndEvaluate(const proto::DetectionConfig& config, bool mask_on
                          DetectRecords(model, test.records, channels, config.min_size_test(),
                                        config.max_size(), config.ims_per_batch()));
   const double test_seconds = Seconds(test_start);
-  MOCHI_ASSIGN_OR_RETURN(nlohmann::ordered_json scores,
-                         WriteAndEvaluate(config, test, mask_on, detections, run));
-  nlohmann::ordered_json metrics = {{"last_iter", last},
-                                    {"train_seconds", train_seconds},
-                                    {"test_seconds", test_seconds},
-                                    {"test_images", test.records.size()}};
-  metrics.update(scores);
+  proto::TransferResult result;
+  *result.mutable_last_iter() = last;
+  result.set_train_seconds(train_seconds);
+  result.set_test_seconds(test_seconds);
+  result.set_test_images(static_cast<int32_t>(test.records.size()));
+  if (run.evaluate) {
+    MOCHI_ASSIGN_OR_RETURN(std::unique_ptr<Evaluator> evaluator,
+                           MakeTestEvaluator(config, test, mask_on, run.output_dir));
+    ModelOutputs outputs;
+    outputs.detections = &detections;
+    MOCHI_ASSIGN_OR_RETURN(const proto::EvaluationResult evaluated, evaluator->Evaluate(outputs));
+    RecordScores(evaluated, result);
+  } else {
+    const std::string path = run.output_dir + "/coco_results.json";
+    MOCHI_RETURN_IF_ERROR(WriteCocoResults(path, test.category_ids, detections));
+    std::printf("detections written to %s (not scored)\n", path.c_str());
+  }
   std::printf("train %.1f s, test %.1f s\n", train_seconds, test_seconds);
-  return WriteFileAtomically(run.output_dir + "/metrics.json", metrics.dump(2));
+  return WriteJsonProto(run.output_dir + "/metrics.json", result);
 }
 
 // The run options' dataset and init replacements.

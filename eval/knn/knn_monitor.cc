@@ -4,13 +4,12 @@
 #include <memory>
 #include <string>
 
-#include "absl/strings/str_format.h"
-#include "eval/knn/knn.h"
+#include "eval/knn/knn_evaluator.h"
 #include "mochi/data/fashion_mnist.h"
 #include "mochi/engine/features.h"
+#include "mochi/port/json_proto.h"
 #include "mochi/port/paths.h"
 #include "mochi/port/status_macros.h"
-#include "mochi/port/text_proto.h"
 
 namespace mochi::eval {
 namespace {
@@ -40,25 +39,19 @@ class KnnMonitorHook : public HookBase {
                            ExtractFeatures(backbone, train_set, geometry, context_.device));
     MOCHI_ASSIGN_OR_RETURN(Features test,
                            ExtractFeatures(backbone, *test_set, geometry, context_.device));
-    KnnOptions knn;  // k = 200, tau = 0.07, cosine
-    MOCHI_ASSIGN_OR_RETURN(KnnResult result,
-                           KnnClassify(train.features, train.labels, test.features, test.labels,
-                                       test_set->num_classes(), knn));
+    KnnEvaluator knn(KnnOptions{}, test_set->num_classes());  // k = 200, tau = 0.07, cosine
+    MOCHI_ASSIGN_OR_RETURN(proto::EvaluationResult result, knn.Evaluate({&train, &test}));
     // The same protocol on raw pixels: the baseline a useful representation has to beat.
     MOCHI_ASSIGN_OR_RETURN(Features train_pixels, PixelFeatures(train_set, geometry));
     MOCHI_ASSIGN_OR_RETURN(Features test_pixels, PixelFeatures(*test_set, geometry));
-    MOCHI_ASSIGN_OR_RETURN(
-        KnnResult raw, KnnClassify(train_pixels.features, train_pixels.labels, test_pixels.features,
-                                   test_pixels.labels, test_set->num_classes(), knn));
-    const std::string json = absl::StrFormat(
-        "{\"metric\": \"knn_top1\", \"value\": %.6f, \"raw_pixels_value\": %.6f, \"k\": %d, "
-        "\"temperature\": %g, \"train\": %d, \"test\": %d}",
-        result.top1, raw.top1, knn.k, knn.temperature, train_set.size(), test_set->size());
-    if (context_.metrics != nullptr) MOCHI_RETURN_IF_ERROR(context_.metrics->Append(json));
+    MOCHI_ASSIGN_OR_RETURN(const proto::EvaluationResult raw,
+                           knn.Evaluate({&train_pixels, &test_pixels}));
+    proto::KnnResult& out = *result.mutable_knn();
+    out.set_raw_pixels_top1(raw.knn().top1());
     std::fprintf(stderr,
                  "kNN top-1 (k=200, tau=0.07, cosine) on the test split: %.4f (raw pixels: %.4f)\n",
-                 result.top1, raw.top1);
-    return WriteFileAtomically(context_.output_dir + "/knn.json", json + "\n");
+                 out.top1(), out.raw_pixels_top1());
+    return WriteJsonProto(context_.output_dir + "/knn.json", out);
   }
 
  private:

@@ -1,6 +1,6 @@
 // The kNN monitor of a pretraining run: after the last epoch, the query backbone's features
 // kNN-classify the Fashion-MNIST test split (k = 200, tau = 0.07, cosine) with the training set
-// as the bank, beside the same protocol on raw pixels. Writes knn.json and a metrics.jsonl line.
+// as the bank, beside the same protocol on raw pixels. Writes knn.json (results.proto KnnResult).
 #ifndef EVAL_KNN_KNN_MONITOR_H_
 #define EVAL_KNN_KNN_MONITOR_H_
 

@@ -9,7 +9,8 @@
 
 #include "ATen/ATen.h"
 #include "absl/strings/str_cat.h"
-#include "eval/knn/knn.h"
+#include "eval/knn/knn_evaluator.h"
+#include "eval/lincls/linear_evaluator.h"
 #include "eval/lincls/linear_probe.h"
 #include "mochi/config/validate.h"
 #include "mochi/data/augment.h"
@@ -20,10 +21,10 @@
 #include "mochi/engine/pretrained_model.h"
 #include "mochi/port/cpu_threads.h"
 #include "mochi/port/device.h"
+#include "mochi/port/json_proto.h"
 #include "mochi/port/status_macros.h"
 #include "mochi/port/text_proto.h"
 #include "mochi/port/torch_status.h"
-#include "nlohmann/json.hpp"
 #include "torch/autograd.h"
 
 namespace mochi::eval {
@@ -169,46 +170,37 @@ absl::Status RunLinearEval(const proto::LinearEvalConfig& config, const LinearEv
   probe.gamma = config.optimizer().step().gamma();
   probe.seed = config.run().seed();
   probe.device = device;
-  std::unique_ptr<BatchSource> batches;
-  if (config.cache_features()) {
-    batches = CachedFeatureBatches(train.features, train.labels, probe.batch_size, probe.seed);
-  } else {
-    MOCHI_ASSIGN_OR_RETURN(batches, MakeAugmentedBatches(config, train_set.get(), featurizer));
+  std::unique_ptr<BatchSource> augmented;  // null: the probe trains on the cached features
+  if (!config.cache_features()) {
+    MOCHI_ASSIGN_OR_RETURN(augmented, MakeAugmentedBatches(config, train_set.get(), featurizer));
   }
   std::fprintf(stderr, "Training the linear classifier (%lld epochs, %s)...\n",
                static_cast<long long>(probe.epochs),
                config.cache_features() ? "cached features" : "augmented images");
-  MOCHI_ASSIGN_OR_RETURN(LinearProbeResult linear,
-                         TrainLinearProbe(*batches, test.features.size(1), test.features,
-                                          test.labels, train_set->num_classes(), probe));
-  double knn_top1 = -1;  // kNN needs a fixed train bank: only with cached features
-  if (config.has_knn() && config.cache_features()) {
-    KnnOptions knn{config.knn().k(), config.knn().temperature(), config.knn().chunk_size()};
-    MOCHI_ASSIGN_OR_RETURN(KnnResult result,
-                           KnnClassify(train.features, train.labels, test.features, test.labels,
-                                       train_set->num_classes(), knn));
-    knn_top1 = result.top1;
+  const ModelOutputs outputs{config.cache_features() ? &train : nullptr, &test};
+  LinearEvaluator linear(probe, train_set->num_classes(), std::move(augmented));
+  MOCHI_ASSIGN_OR_RETURN(proto::EvaluationResult evaluated, linear.Evaluate(outputs));
+  proto::LinearEvalResult result = evaluated.linear();
+  if (config.has_knn() && config.cache_features()) {  // kNN needs a fixed bank: cached features
+    KnnEvaluator knn({config.knn().k(), config.knn().temperature(), config.knn().chunk_size()},
+                     train_set->num_classes());
+    MOCHI_ASSIGN_OR_RETURN(proto::EvaluationResult knn_result, knn.Evaluate(outputs));
+    *result.mutable_knn() = knn_result.knn();
   }
-  nlohmann::ordered_json json;
-  json["features"] = SourceName(run.source);
-  json["top1"] = linear.top1;
-  json["top5"] = linear.top5;
-  json["per_class_top1"] = linear.per_class_top1;
-  json["knn_top1"] = knn_top1;
-  json["final_train_loss"] = linear.epoch_loss.back();
-  json["epoch_loss"] = linear.epoch_loss;
-  json["run_dir"] = run.run_dir;
-  json["checkpoint_md5"] = checkpoint_md5;
-  json["train"] = train_set->Describe();
-  json["test"] = test_set->Describe();
-  json["config"] = ToTextProto(config);
-  json["pretrain_config"] = ToTextProto(pretrain);
+  result.set_features(SourceName(run.source));
+  result.set_run_dir(run.run_dir);
+  result.set_checkpoint_md5(checkpoint_md5);
+  result.set_train(train_set->Describe());
+  result.set_test(test_set->Describe());
+  result.set_config(ToTextProto(config));
+  result.set_pretrain_config(ToTextProto(pretrain));
   const std::string output =
       run.output.empty() ? absl::StrCat(run.run_dir, "/lincls_", SourceName(run.source), ".json")
                          : run.output;
-  MOCHI_RETURN_IF_ERROR(WriteFileAtomically(output, json.dump() + "\n"));
-  std::printf("copypaste: features=%s top1=%.4f top5=%.4f knn_top1=%.4f\n", SourceName(run.source),
-              linear.top1, linear.top5, knn_top1);
+  MOCHI_RETURN_IF_ERROR(WriteJsonProto(output, result));
+  std::printf("copypaste: features=%s top1=%.4f top5=%.4f knn_top1=%s\n", SourceName(run.source),
+              result.top1(), result.top5(),
+              result.has_knn() ? absl::StrCat(result.knn().top1()).c_str() : "none");
   std::fprintf(stderr, "Wrote %s\n", output.c_str());
   return absl::OkStatus();
 }

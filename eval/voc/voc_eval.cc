@@ -326,16 +326,14 @@ absl::StatusOr<VocEvalResult> EvaluateVoc(const VocEvalOptions& options) {
   return result;
 }
 
-nlohmann::ordered_json VocEvalResultToJson(const VocEvalResult& result) {
-  nlohmann::ordered_json json = nlohmann::ordered_json::object();
-  json["metric"] = VocMetricName(result.metric);
-  json["AP"] = result.ap;
-  json["AP50"] = result.ap50;
-  json["AP75"] = result.ap75;
-  nlohmann::ordered_json per_class = nlohmann::ordered_json::object();
-  for (const VocClassResult& c : result.classes) per_class[c.name] = c.ap[0];
-  json["per_class_AP50"] = per_class;
-  return json;
+proto::VocMetrics VocEvalResultToProto(const VocEvalResult& result) {
+  proto::VocMetrics metrics;
+  metrics.set_metric(VocMetricName(result.metric));
+  metrics.set_ap(result.ap);
+  metrics.set_ap50(result.ap50);
+  metrics.set_ap75(result.ap75);
+  for (const VocClassResult& c : result.classes) (*metrics.mutable_per_class_ap50())[c.name] = c.ap[0];
+  return metrics;
 }
 
 }  // namespace mochi::eval::voc

@@ -35,7 +35,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "nlohmann/json.hpp"
+#include "mochi/proto/results.pb.h"
 
 namespace mochi::eval::voc {
 
@@ -124,9 +124,8 @@ struct VocEvalResult {
 // InvalidArgument names the file, line and problem.
 absl::StatusOr<VocEvalResult> EvaluateVoc(const VocEvalOptions& options);
 
-// {"metric": ..., "AP": ..., "AP50": ..., "AP75": ..., "per_class_AP50": {class: AP50, ...}}
-// (percent; NaN is written as null).
-nlohmann::ordered_json VocEvalResultToJson(const VocEvalResult& result);
+// The result as results.proto's VocMetrics (percent): metric, ap, ap50, ap75, per_class_ap50.
+proto::VocMetrics VocEvalResultToProto(const VocEvalResult& result);
 
 }  // namespace mochi::eval::voc
 

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "mochi/port/json_proto.h"
 #include "torch/optim/sgd.h"
 
 namespace mochi {
@@ -49,8 +50,8 @@ absl::StatusOr<std::unique_ptr<MetricsLog>> MetricsLog::Open(const std::string& 
   return log;
 }
 
-absl::Status MetricsLog::Append(const std::string& json_object) {
-  out_ << json_object << "\n" << std::flush;
+absl::Status MetricsLog::Append(const proto::PretrainEpoch& epoch) {
+  out_ << ToJsonLine(epoch) << "\n" << std::flush;
   if (!out_) return absl::UnavailableError(absl::StrCat("writing ", path_, " failed"));
   return absl::OkStatus();
 }
@@ -126,12 +127,17 @@ absl::Status StopHook::AfterStep(TrainerState& state) {
 }
 
 absl::Status EpochMetricsHook::AfterEpoch(TrainerState& state, const EpochMetrics& m) {
-  return log_.Append(absl::StrFormat(
-      "{\"epoch\": %d, \"objective\": \"%s\", \"loss\": %.6f, \"lr\": %.6g, "
-      "\"proxy_acc\": %.6f, \"proxy_acc_without_synthetic\": %.6f, \"mixing\": %s, "
-      "\"seconds\": %.2f%s}",
-      state.epoch, m.objective, m.loss, state.lr, m.proxy_accuracy, m.proxy_accuracy_real,
-      m.mixing ? "true" : "false", state.epoch_seconds, m.extra_json));
+  proto::PretrainEpoch line;
+  line.set_epoch(static_cast<int32_t>(state.epoch));
+  line.set_objective(m.objective);
+  line.set_loss(m.loss);
+  line.set_lr(state.lr);
+  line.set_proxy_acc(m.proxy_accuracy);
+  line.set_proxy_acc_without_synthetic(m.proxy_accuracy_real);
+  line.set_mixing(m.mixing);
+  line.set_seconds(state.epoch_seconds);
+  line.MergeFrom(m.statistics);
+  return log_.Append(line);
 }
 
 CheckpointHook::CheckpointHook(std::string path, int64_t every_epochs, torch::nn::Module& model,

@@ -18,6 +18,7 @@
 #include "mochi/dist/communicator.h"
 #include "mochi/engine/checkpoint.h"
 #include "mochi/engine/trainer.h"
+#include "mochi/proto/results.pb.h"
 #include "torch/nn/module.h"
 #include "torch/optim/optimizer.h"
 
@@ -37,11 +38,12 @@ class LrScheduleHook : public HookBase {
   torch::optim::Optimizer* const optimizer_;
 };
 
-// Appends one JSON object per line; the file stays valid JSONL after an interruption.
+// metrics.jsonl: one PretrainEpoch (results.proto) per line, as JSON; the file stays valid JSONL
+// after an interruption.
 class MetricsLog {
  public:
   static absl::StatusOr<std::unique_ptr<MetricsLog>> Open(const std::string& path);
-  absl::Status Append(const std::string& json_object);
+  absl::Status Append(const proto::PretrainEpoch& epoch);
 
  private:
   explicit MetricsLog(std::string path);

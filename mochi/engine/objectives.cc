@@ -7,7 +7,6 @@
 
 #include "ATen/ATen.h"
 #include "ATen/core/grad_mode.h"
-#include "absl/strings/str_format.h"
 #include "mochi/port/torch_status.h"
 #include "mochi/ssl/training_statistics.h"
 #include "torch/nn/functional/loss.h"
@@ -44,19 +43,18 @@ class MocoObjective::Statistics {
     seen_ += n;
   }
 
-  // JSON fields (leading comma) for metrics.jsonl; -1 marks a statistic with nothing to count.
-  std::string Json() const {
-    if (seen_ == 0) return "";
-    std::string profile;
-    for (size_t i = 0; i < top_probabilities_.size(); ++i) {
-      absl::StrAppendFormat(&profile, "%s%.4g", i ? ", " : "", top_probabilities_[i] / seen_);
-    }
-    return absl::StrFormat(
-        ", \"stats_queries\": %d, \"false_negative_share_top1024\": %.6f, "
-        "\"synthetic_from_false_negative_share\": %.6f, \"alignment_qk\": %.6f, "
-        "\"uniformity_q\": %.6f, \"top_negative_probabilities\": [%s]",
-        seen_, Mean(false_negative_), Mean(synthetic_false_negative_), alignment_ / seen_,
-        uniformity_ / seen_, profile);
+  // The statistics fields of a metrics.jsonl line (none before the first query); -1 marks a
+  // statistic with nothing to count.
+  proto::PretrainEpoch Fields() const {
+    proto::PretrainEpoch fields;
+    if (seen_ == 0) return fields;
+    fields.set_stats_queries(static_cast<int32_t>(seen_));
+    fields.set_false_negative_share_top1024(Mean(false_negative_));
+    fields.set_synthetic_from_false_negative_share(Mean(synthetic_false_negative_));
+    fields.set_alignment_qk(alignment_ / seen_);
+    fields.set_uniformity_q(uniformity_ / seen_);
+    for (const double sum : top_probabilities_) fields.add_top_negative_probabilities(sum / seen_);
+    return fields;
   }
 
  private:
@@ -128,7 +126,7 @@ absl::Status MocoObjective::Step(const data::Batch& batch) {
 EpochMetrics MocoObjective::Summary() const {
   const double n = std::max(1.0, seen_);
   return {"moco", loss_sum_ / n,      proxy_correct_ / n, proxy_correct_real_ / n,
-          mix_,   statistics_->Json()};
+          mix_,   statistics_->Fields()};
 }
 
 SupervisedObjective::SupervisedObjective(models::ResNet backbone, torch::nn::Linear classifier,
@@ -162,7 +160,7 @@ absl::Status SupervisedObjective::Step(const data::Batch& batch) {
 
 EpochMetrics SupervisedObjective::Summary() const {
   const double n = std::max(1.0, seen_);
-  return {"supervised", loss_sum_ / n, correct_ / n, correct_ / n, false, ""};
+  return {"supervised", loss_sum_ / n, correct_ / n, correct_ / n, false, {}};
 }
 
 }  // namespace mochi

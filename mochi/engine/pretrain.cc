@@ -183,8 +183,7 @@ absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunO
   hooks.push_back(std::make_unique<CheckpointHook>(checkpoint_path,
                                                    config.checkpoint_every_epochs(), *moco,
                                                    optimizer, generators, *communicator));
-  const PretrainContext context{&config, moco.get(), dataset.get(), device, dir, is_chief,
-                                metrics.get()};
+  const PretrainContext context{&config, moco.get(), dataset.get(), device, dir, is_chief};
   for (const PretrainHookFactory& factory : options.extra_hooks) {
     MOCHI_ASSIGN_OR_RETURN(std::unique_ptr<HookBase> hook, factory(context));
     if (hook != nullptr) hooks.push_back(std::move(hook));

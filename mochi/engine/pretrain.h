@@ -28,7 +28,6 @@ struct PretrainContext {
   c10::Device device;
   std::string output_dir;
   bool is_chief;                     // the process that writes files
-  MetricsLog* metrics;               // metrics.jsonl; null on other processes
 };
 
 // Makes a hook for a run, or null when it does not apply to this run.

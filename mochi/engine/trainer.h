@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "mochi/data/loader.h"
 #include "mochi/engine/checkpoint.h"
+#include "mochi/proto/results.pb.h"
 
 namespace mochi {
 
@@ -38,7 +39,8 @@ struct EpochMetrics {
   double proxy_accuracy = 0;       // MoCo: the positive ranks first; supervised: train top-1
   double proxy_accuracy_real = 0;  // the same without synthetic negatives
   bool mixing = false;             // whether MoCHi's synthetic negatives were on
-  std::string extra_json;          // further fields, each ", \"key\": value" (may be empty)
+  // The objective's further statistics (MoCo: the paper's), merged into its metrics.jsonl line.
+  proto::PretrainEpoch statistics;
 };
 
 // What is trained: the step on one batch and the epoch's sums.

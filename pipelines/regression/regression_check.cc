@@ -1,13 +1,14 @@
 #include "pipelines/regression/regression_check.h"
 
 #include <cmath>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "mochi/port/status_macros.h"
-#include "mochi/port/text_proto.h"
 #include "nlohmann/json.hpp"
+#include "pipelines/report/result_metrics.h"
 
 namespace mochi::pipelines {
 
@@ -33,16 +34,16 @@ absl::StatusOr<std::vector<ExpectedMetric>> ParseExpectedMetrics(const std::stri
   return metrics;
 }
 
-absl::StatusOr<double> ReadMetric(const std::string& path, const std::string& key) {
-  MOCHI_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
-  const nlohmann::json json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded() || !json.is_object()) {
-    return absl::DataLossError(absl::StrCat(path, ": not a JSON object"));
+absl::StatusOr<double> ReadMetric(const std::string& kind, const std::string& path,
+                                  const std::string& metric) {
+  MOCHI_RETURN_IF_ERROR(report::CheckResultMetric(kind, metric));
+  MOCHI_ASSIGN_OR_RETURN(const std::unique_ptr<google::protobuf::Message> result,
+                         report::ReadResultFile(kind, path));
+  absl::StatusOr<double> value = report::MetricValue(*result, metric);
+  if (!value.ok()) {
+    return absl::Status(value.status().code(), absl::StrCat(path, ": ", value.status().message()));
   }
-  if (!json.contains(key) || !json[key].is_number()) {
-    return absl::NotFoundError(absl::StrCat(path, ": no number \"", key, "\""));
-  }
-  return json[key].get<double>();
+  return value;
 }
 
 absl::Status CheckMetrics(const std::vector<ExpectedMetric>& expected,

@@ -22,8 +22,10 @@ struct ExpectedMetric {
 // as the per-seed values the tolerance came from, are kept for humans and ignored here).
 absl::StatusOr<std::vector<ExpectedMetric>> ParseExpectedMetrics(const std::string& json_text);
 
-// Reads `key` of the JSON object in `path` (a knn.json or lincls JSON).
-absl::StatusOr<double> ReadMetric(const std::string& path, const std::string& key);
+// Reads `metric` of the result file `path` of result kind `kind` (pipelines/report/
+// result_metrics.h: e.g. "knn" for a knn.json, "lincls" for //eval:linear's output).
+absl::StatusOr<double> ReadMetric(const std::string& kind, const std::string& path,
+                                  const std::string& metric);
 
 // OK when every expected metric was measured and lies within its tolerance; otherwise
 // FailedPrecondition with one line per failure naming the metric, expected, got and tolerance.

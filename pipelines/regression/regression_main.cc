@@ -1,7 +1,7 @@
 // //pipelines:regression: the `ci` profile's metrics against regression_expected.json.
 //
 //   regression --expected=pipelines/regression_expected.json
-//       --measured=mocov2/knn_top1=path/to/knn.json:value,mochi/knn_top1=...
+//       --measured=mocov2/knn_top1=knn:path/to/knn.json:top1,mochi/knn_top1=...
 #include <cstdio>
 #include <map>
 #include <string>
@@ -15,8 +15,8 @@
 
 ABSL_FLAG(std::string, expected, "", "JSON with the expected metrics and tolerances.");
 ABSL_FLAG(std::vector<std::string>, measured, {},
-          "Comma-separated name=file:key entries (the metric's JSON file and key); pass the flag "
-          "once, a repeated flag keeps only its last value.");
+          "Comma-separated name=kind:file:metric entries (the result kind, its file and the "
+          "metric); pass the flag once, a repeated flag keeps only its last value.");
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
@@ -31,14 +31,15 @@ int main(int argc, char** argv) {
   std::map<std::string, double> measured;
   for (const std::string& entry : absl::GetFlag(FLAGS_measured)) {
     const std::vector<std::string> name_rest = absl::StrSplit(entry, absl::MaxSplits('=', 1));
-    const std::vector<std::string> file_key =
-        name_rest.size() == 2 ? absl::StrSplit(name_rest[1], absl::MaxSplits(':', 1))
-                              : std::vector<std::string>{};
-    if (file_key.size() != 2) {
-      std::fprintf(stderr, "regression: --measured=%s is not name=file:key\n", entry.c_str());
+    const std::vector<std::string> kind_file_metric =
+        name_rest.size() == 2 ? absl::StrSplit(name_rest[1], ':') : std::vector<std::string>{};
+    if (kind_file_metric.size() != 3) {
+      std::fprintf(stderr, "regression: --measured=%s is not name=kind:file:metric\n",
+                   entry.c_str());
       return 1;
     }
-    absl::StatusOr<double> value = mochi::pipelines::ReadMetric(file_key[0], file_key[1]);
+    absl::StatusOr<double> value = mochi::pipelines::ReadMetric(
+        kind_file_metric[0], kind_file_metric[1], kind_file_metric[2]);
     if (!value.ok()) {
       std::fprintf(stderr, "regression: %s\n", std::string(value.status().message()).c_str());
       return 1;

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "mochi/port/status_macros.h"
 #include "nlohmann/json.hpp"
+#include "pipelines/report/result_metrics.h"
 
 namespace mochi::report {
 namespace {
@@ -136,8 +137,11 @@ absl::StatusOr<ColumnSpec> ParseColumn(const Reader& reader, const json& column,
   MOCHI_ASSIGN_OR_RETURN(spec.id, reader.String(column, where, "id", true));
   MOCHI_ASSIGN_OR_RETURN(spec.label, reader.String(column, where, "label", false));
   if (spec.label.empty()) spec.label = spec.id;
-  MOCHI_ASSIGN_OR_RETURN(spec.file, reader.String(column, where, "file", true));
-  MOCHI_ASSIGN_OR_RETURN(spec.key, reader.String(column, where, "key", true));
+  MOCHI_ASSIGN_OR_RETURN(spec.result, reader.String(column, where, "result", true));
+  MOCHI_ASSIGN_OR_RETURN(spec.metric, reader.String(column, where, "metric", true));
+  if (absl::Status status = CheckResultMetric(spec.result, spec.metric); !status.ok()) {
+    return reader.Error(where, status.message());
+  }
   MOCHI_ASSIGN_OR_RETURN(std::optional<double> scale, reader.Number(column, where, "scale"));
   if (scale) spec.scale = *scale;
   MOCHI_ASSIGN_OR_RETURN(std::optional<double> digits, reader.Number(column, where, "digits"));
@@ -170,6 +174,16 @@ absl::StatusOr<FigureSpec> ParseFigure(const Reader& reader, const json& figure,
   MOCHI_ASSIGN_OR_RETURN(spec.secondary_key, reader.String(figure, where, "secondary_key", false));
   MOCHI_ASSIGN_OR_RETURN(spec.ylabel, reader.String(figure, where, "ylabel", false));
   if (spec.ylabel.empty()) spec.ylabel = spec.key;
+  const bool profile = spec.kind == FigureKind::kSortedProfile;
+  if (absl::Status status = CheckEpochField(spec.key, /*repeated=*/profile); !status.ok()) {
+    return reader.Error(where, status.message());
+  }
+  if (!spec.secondary_key.empty()) {
+    if (profile) return reader.Error(where, "a sorted_profile has no secondary_key");
+    if (absl::Status status = CheckEpochField(spec.secondary_key, false); !status.ok()) {
+      return reader.Error(where, status.message());
+    }
+  }
   return spec;
 }
 

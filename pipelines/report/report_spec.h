@@ -1,6 +1,6 @@
-// The report spec: which runs make which table rows, which result-file keys make which columns,
-// the published numbers and the figures. Written by the pipelines' Starlark (json.encode) and
-// read by //pipelines/report:make_report.
+// The report spec: which runs make which table rows, which (result kind, metric) make which
+// columns (result_metrics.h), the published numbers and the figures. Written by the pipelines'
+// Starlark (json.encode) and read by //pipelines/report:make_report.
 //
 // Example spec (JSON):
 //   {"table": "table1", "title": "ImageNet-100 ablation", "profile": "default", "notes": "",
@@ -8,7 +8,7 @@
 //              "config": "configs/pretrain/mocov2_fmnist.pbtxt", "overrides": "",
 //              "runs": [{"seed": 0, "files": {"knn": "out/knn.json", "metrics": "out/m.jsonl",
 //                                              "env": "out/env.txt"}}]}],
-//    "columns": [{"id": "knn_top1", "label": "kNN top-1 (%)", "file": "knn", "key": "value",
+//    "columns": [{"id": "knn_top1", "label": "kNN top-1 (%)", "result": "knn", "metric": "top1",
 //                 "scale": 100.0, "digits": 2}],
 //    "published": {"mocov2": {"knn_top1": null}},
 //    "figures": [{"id": "proxy_accuracy", "title": "Proxy task", "kind": "epoch_curve",
@@ -41,13 +41,13 @@ struct RowSpec {
   std::vector<RunSpec> runs;
 };
 
-// A table column: the number at `key` in each run's `file`, times `scale`, printed with
-// `digits` decimals. In a .jsonl file the value comes from the last line that has `key`.
+// A table column: `metric` of each run's `result` (a result kind, which is also the run's file
+// role for it), times `scale`, printed with `digits` decimals.
 struct ColumnSpec {
   std::string id;
   std::string label;
-  std::string file;
-  std::string key;
+  std::string result;
+  std::string metric;
   double scale = 1;
   int digits = 2;
 };
@@ -57,6 +57,8 @@ enum class FigureKind {
   kSortedProfile,  // x = rank, y = the last epoch's array at `key`
 };
 
+// `key` and `secondary_key` are fields of the pretraining log's lines (results.proto's
+// PretrainEpoch): numbers for an epoch curve, a list of numbers for a sorted profile.
 struct FigureSpec {
   std::string id;
   std::string title;
@@ -85,7 +87,8 @@ struct ReportSpec {
 
 // Parses and validates a spec: required fields present with the right types, ids unique and
 // usable in file names, at most one baseline, every row with at least one run, `published`
-// naming only known rows and columns. InvalidArgument naming `source_name` and the field.
+// naming only known rows and columns, every column's (result, metric) and every figure's keys
+// fields of the results' messages. InvalidArgument naming `source_name` and the field.
 absl::StatusOr<ReportSpec> ParseReportSpec(absl::string_view json_text,
                                            absl::string_view source_name);
 

@@ -1,47 +1,26 @@
 #include "pipelines/report/run_results.h"
 
 #include <filesystem>
+#include <memory>
 #include <utility>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "google/protobuf/reflection.h"
+#include "mochi/port/json_proto.h"
 #include "mochi/port/status_macros.h"
 #include "mochi/port/text_proto.h"
-#include "nlohmann/json.hpp"
+#include "mochi/proto/results.pb.h"
+#include "pipelines/report/result_metrics.h"
 
 namespace mochi::report {
 namespace {
 
-using ::nlohmann::json;
-
 std::string Resolve(const std::string& root, const std::string& path) {
   if (root.empty() || std::filesystem::path(path).is_absolute()) return path;
   return (std::filesystem::path(root) / path).string();
-}
-
-absl::StatusOr<json> ParseJson(absl::string_view text, absl::string_view where) {
-  try {
-    return json::parse(text.begin(), text.end());
-  } catch (const json::exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat(where, ": not valid JSON: ", e.what()));
-  }
-}
-
-// `key` itself, or else a dotted path into nested objects ("eval.top1").
-const json* FindKey(const json& object, const std::string& key) {
-  if (!object.is_object()) return nullptr;
-  if (auto it = object.find(key); it != object.end()) return &*it;
-  const json* node = &object;
-  for (absl::string_view part : absl::StrSplit(key, '.')) {
-    if (!node->is_object()) return nullptr;
-    auto it = node->find(std::string(part));
-    if (it == node->end()) return nullptr;
-    node = &*it;
-  }
-  return node == &object ? nullptr : node;
 }
 
 // Parsed result files, so a file used by several columns is read once.
@@ -62,31 +41,20 @@ class FileCache {
     return &it->second;
   }
 
-  // The JSON objects of a file: one for .json, one per non-blank line for .jsonl.
-  absl::StatusOr<const std::vector<json>*> Objects(const std::string& path) {
-    auto it = objects_.find(path);
-    if (it != objects_.end()) return &it->second;
-    MOCHI_ASSIGN_OR_RETURN(const std::string* text, Text(path));
-    std::vector<json> objects;
-    if (absl::EndsWith(path, ".jsonl")) {
-      int line_number = 0;
-      for (absl::string_view line : absl::StrSplit(*text, '\n')) {
-        ++line_number;
-        if (absl::StripAsciiWhitespace(line).empty()) continue;
-        MOCHI_ASSIGN_OR_RETURN(json object, ParseJson(line, absl::StrCat(path, ":", line_number)));
-        objects.push_back(std::move(object));
-      }
-    } else {
-      MOCHI_ASSIGN_OR_RETURN(json object, ParseJson(*text, path));
-      objects.push_back(std::move(object));
-    }
-    return &objects_.emplace(path, std::move(objects)).first->second;
+  // A result file parsed as `kind`'s message (result_metrics.h).
+  absl::StatusOr<const google::protobuf::Message*> Result(const std::string& kind,
+                                                           const std::string& path) {
+    auto it = results_.find(path);
+    if (it != results_.end()) return it->second.get();
+    MOCHI_ASSIGN_OR_RETURN(std::unique_ptr<google::protobuf::Message> result,
+                           ReadResultFile(kind, Resolve(root_, path)));
+    return results_.emplace(path, std::move(result)).first->second.get();
   }
 
  private:
   std::string root_;
   std::map<std::string, std::string> texts_;
-  std::map<std::string, std::vector<json>> objects_;
+  std::map<std::string, std::unique_ptr<google::protobuf::Message>> results_;
 };
 
 std::string Where(const RowSpec& row, const RunSpec& run, const ColumnSpec& column) {
@@ -102,68 +70,56 @@ std::string Roles(const RunSpec& run) {
 absl::StatusOr<double> ColumnValue(FileCache& files, const RowSpec& row, const RunSpec& run,
                                    const ColumnSpec& column) {
   const std::string where = Where(row, run, column);
-  auto file = run.files.find(column.file);
+  auto file = run.files.find(column.result);
   if (file == run.files.end()) {
-    return absl::NotFoundError(absl::StrCat(where, ": the run lists no \"", column.file,
+    return absl::NotFoundError(absl::StrCat(where, ": the run lists no \"", column.result,
                                             "\" file (it lists: ", Roles(run), ")"));
   }
   const std::string& path = file->second;
-  absl::StatusOr<const std::vector<json>*> objects = files.Objects(path);
-  if (!objects.ok()) {
-    return absl::Status(objects.status().code(),
-                        absl::StrCat(where, ": ", objects.status().message()));
+  absl::StatusOr<const google::protobuf::Message*> result = files.Result(column.result, path);
+  if (!result.ok()) {
+    return absl::Status(result.status().code(),
+                        absl::StrCat(where, ": ", result.status().message()));
   }
-  // In a .jsonl log the last line with the key wins (the final epoch or summary).
-  const json* value = nullptr;
-  for (auto it = (*objects)->rbegin(); it != (*objects)->rend() && value == nullptr; ++it) {
-    value = FindKey(*it, column.key);
+  absl::StatusOr<double> value = MetricValue(**result, column.metric);
+  if (!value.ok()) {
+    return absl::Status(value.status().code(),
+                        absl::StrCat(where, ": ", path, ": ", value.status().message()));
   }
-  if (value == nullptr) {
-    return absl::NotFoundError(
-        absl::StrCat(where, ": key \"", column.key, "\" not found in ", path));
-  }
-  if (!value->is_number()) {
-    return absl::InvalidArgumentError(absl::StrCat(where, ": key \"", column.key, "\" in ", path,
-                                                   " is not a number: ", value->dump()));
-  }
-  return value->get<double>() * column.scale;
+  return *value * column.scale;
 }
 
 }  // namespace
 
 absl::StatusOr<std::vector<EpochLog>> ParseMetricsLog(absl::string_view text,
                                                       absl::string_view path) {
+  using ::google::protobuf::FieldDescriptor;
   std::vector<EpochLog> epochs;
   int line_number = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     ++line_number;
     if (absl::StripAsciiWhitespace(line).empty()) continue;
     const std::string where = absl::StrCat(path, ":", line_number);
-    MOCHI_ASSIGN_OR_RETURN(json object, ParseJson(line, where));
-    if (!object.is_object()) return absl::InvalidArgumentError(where + ": not a JSON object");
-    auto epoch = object.find("epoch");
-    if (epoch == object.end()) continue;  // e.g. the final {"metric": ...} summary
-    if (!epoch->is_number_integer()) {
-      return absl::InvalidArgumentError(where + ": \"epoch\" is not an integer");
-    }
+    proto::PretrainEpoch epoch;
+    MOCHI_RETURN_IF_ERROR(ParseJsonProto(line, where, &epoch));
+    if (!epoch.has_epoch()) return absl::InvalidArgumentError(where + ": no \"epoch\"");
     EpochLog log;
-    log.epoch = epoch->get<int>();
-    for (const auto& [key, value] : object.items()) {
-      if (value.is_number()) {
-        log.scalars[key] = value.get<double>();
-      } else if (value.is_boolean()) {
-        log.scalars[key] = value.get<bool>() ? 1 : 0;
-      } else if (value.is_array()) {
-        std::vector<double> values;
-        values.reserve(value.size());
-        for (const json& element : value) {
-          if (!element.is_number()) {
-            return absl::InvalidArgumentError(
-                absl::StrCat(where, ": \"", key, "\" holds a non-number: ", element.dump()));
-          }
-          values.push_back(element.get<double>());
-        }
-        log.arrays[key] = std::move(values);
+    log.epoch = epoch.epoch();
+    // Every number that is set (booleans as 0 / 1), by field name, for the figures.
+    const google::protobuf::Reflection& reflection = *epoch.GetReflection();
+    std::vector<const FieldDescriptor*> fields;
+    reflection.ListFields(epoch, &fields);
+    for (const FieldDescriptor* field : fields) {
+      if (field->is_repeated()) {
+        if (field->cpp_type() != FieldDescriptor::CPPTYPE_DOUBLE) continue;
+        const auto values = reflection.GetRepeatedFieldRef<double>(epoch, field);
+        log.arrays[field->name()].assign(values.begin(), values.end());
+        continue;
+      }
+      if (field->cpp_type() == FieldDescriptor::CPPTYPE_BOOL) {
+        log.scalars[field->name()] = reflection.GetBool(epoch, field) ? 1 : 0;
+      } else if (field->cpp_type() != FieldDescriptor::CPPTYPE_STRING) {
+        MOCHI_ASSIGN_OR_RETURN(log.scalars[field->name()], MetricValue(epoch, field->name()));
       }
     }
     epochs.push_back(std::move(log));

@@ -1,7 +1,8 @@
-// Loads the result files a ReportSpec names: the table values of every row x seed x column, the
-// per-epoch training log (metrics.jsonl) and the run environment (env.txt). Every missing file,
-// file role or key is an error naming the row, seed, column (or figure) and path: a table cell is
-// never silently zero.
+// Loads the result files a ReportSpec names: the table values of every row x seed x column (each
+// file read as its result kind's message, result_metrics.h), the per-epoch training log
+// (metrics.jsonl, one PretrainEpoch per line) and the run environment (env.txt). Every missing
+// file, file role or metric is an error naming the row, seed, column (or figure) and path: a table
+// cell is never silently zero.
 #ifndef PIPELINES_REPORT_RUN_RESULTS_H_
 #define PIPELINES_REPORT_RUN_RESULTS_H_
 
@@ -15,7 +16,7 @@
 
 namespace mochi::report {
 
-// One line of metrics.jsonl (lines without "epoch", e.g. a final summary, are not epochs).
+// One line of metrics.jsonl: the numbers it sets, by PretrainEpoch field name.
 struct EpochLog {
   int epoch = 0;
   std::map<std::string, double> scalars;  // numbers, and booleans as 0 / 1
@@ -43,7 +44,8 @@ struct ReportData {
 // non-numeric values.
 absl::StatusOr<ReportData> LoadReportData(ReportSpec spec, const std::string& root);
 
-// Parses metrics.jsonl text; `path` only names the file in errors.
+// Parses metrics.jsonl text (every non-blank line a PretrainEpoch with its epoch set); `path`
+// only names the file in errors.
 absl::StatusOr<std::vector<EpochLog>> ParseMetricsLog(absl::string_view text,
                                                       absl::string_view path);
 

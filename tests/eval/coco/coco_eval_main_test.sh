@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# //eval:coco_eval prints one JSON object with the twelve COCO numbers, and on bad input prints the
-# error (naming the file) and exits 1.
+# //eval:coco_eval prints one JSON object with the twelve COCO numbers (results.proto's
+# CocoMetrics), and on bad input prints the error (naming the file) and exits 1.
 set -uo pipefail
 bin="$1"
 golden=tests/eval/testdata/eval_golden
@@ -9,10 +9,11 @@ fail() { echo "FAIL: $*"; exit 1; }
 out=$("$bin" --gt="$golden/f1_boxes_ties_gt.json" --dt="$golden/f1_boxes_ties_dt.json" \
   --iou_type=bbox) || fail "exit code $? on a valid fixture"
 [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] || fail "expected one line, got: $out"
-keys=$(printf '%s' "$out" | grep -o '"[A-Za-z0-9]*":' | tr -d '":\n')
-[ "$keys" = "APAP50AP75APsAPmAPlAR1AR10AR100ARsARmARl" ] || fail "keys: $keys"
-printf '%s' "$out" | grep -q '"AP":0.65316831683168' || fail "AP: $out"
-printf '%s' "$out" | grep -q '"APl":-1' || fail "APl should be -1: $out"
+keys=$(printf '%s' "$out" | grep -o '"[a-z0-9_]*":' | tr -d '"\n')
+want="ap:ap50:ap75:ap_small:ap_medium:ap_large:ar1:ar10:ar100:ar_small:ar_medium:ar_large:"
+[ "$keys" = "$want" ] || fail "keys: $keys"
+printf '%s' "$out" | grep -q '"ap":0.65316831683168' || fail "ap: $out"
+printf '%s' "$out" | grep -q '"ap_large":-1' || fail "ap_large should be -1: $out"
 
 err=$("$bin" --gt="$golden/f1_boxes_ties_gt.json" --dt=/nonexistent/dt.json 2>&1 >/dev/null)
 rc=$?

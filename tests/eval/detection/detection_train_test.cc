@@ -23,7 +23,9 @@
 #include "mochi/config/validate.h"
 #include "mochi/engine/builders.h"
 #include "mochi/engine/checkpoint.h"
+#include "mochi/port/json_proto.h"
 #include "mochi/port/text_proto.h"
+#include "mochi/proto/results.pb.h"
 #include "nlohmann/json.hpp"
 #include "tests/testing/status_matchers.h"
 #include "torch/optim/sgd.h"
@@ -369,15 +371,21 @@ TEST(RunDetectionTest, TrainsDetectsAndEvaluatesOnTinyScenes) {
   proto::DetectionConfig config = FmsConfig("backbone { width: 4 }");
   UseTinySchedule(config);
   MOCHI_ASSERT_OK(RunDetection(config, run));
-  for (const char* file : {"/config.pbtxt", "/model_final.pt", "/coco_results.json",
-                           "/voc_eval.json", "/metrics.json", "/voc_results/bag.txt"}) {
+  for (const char* file :
+       {"/config.pbtxt", "/model_final.pt", "/metrics.json", "/voc_results/bag.txt"}) {
     EXPECT_TRUE(std::filesystem::exists(run.output_dir + file)) << file;
   }
-  absl::StatusOr<std::string> text = ReadFileToString(run.output_dir + "/voc_eval.json");
-  MOCHI_ASSERT_OK(text);
-  const nlohmann::json json = nlohmann::json::parse(*text);
-  EXPECT_TRUE(json.contains("AP50"));
-  EXPECT_TRUE(json.contains("AP75"));
+  absl::StatusOr<proto::TransferResult> result =
+      ReadJsonProtoFile<proto::TransferResult>(run.output_dir + "/metrics.json");
+  MOCHI_ASSERT_OK(result);
+  ASSERT_TRUE(result->has_voc());  // a VOC test set is scored by the VOC evaluator only
+  EXPECT_FALSE(result->has_bbox());
+  EXPECT_EQ(result->voc().metric(), "voc07_11pt");
+  EXPECT_TRUE(result->voc().has_ap50());
+  EXPECT_TRUE(result->voc().has_ap75());
+  EXPECT_EQ(result->voc().per_class_ap50_size(), config.class_names_size());
+  EXPECT_EQ(result->last_iter().iter(), config.max_iter());
+  EXPECT_EQ(result->test_images(), make.num_test);
 
   // A bad config is rejected before any tensor is allocated.
   config.set_max_iter(0);
@@ -411,15 +419,19 @@ TEST(RunSegmentationTest, TrainsAndScoresBoxesAndMasksOnTinyCocoScenes) {
   proto::DetectionConfig& detection = *config.mutable_detection();
   UseTinySchedule(detection);
   MOCHI_ASSERT_OK(RunSegmentation(config, run));
-  absl::StatusOr<std::string> text = ReadFileToString(run.output_dir + "/coco_eval.json");
-  MOCHI_ASSERT_OK(text);
-  const nlohmann::json scores = nlohmann::json::parse(*text);
-  for (const char* iou_type : {"bbox", "segm"}) {
-    ASSERT_TRUE(scores.contains(iou_type)) << iou_type;
-    EXPECT_GE(scores[iou_type]["AP"].get<double>(), -1) << iou_type;
-    EXPECT_LE(scores[iou_type]["AP"].get<double>(), 1) << iou_type;
+  absl::StatusOr<proto::TransferResult> scores =
+      ReadJsonProtoFile<proto::TransferResult>(run.output_dir + "/metrics.json");
+  MOCHI_ASSERT_OK(scores);
+  EXPECT_FALSE(scores->has_voc());
+  ASSERT_TRUE(scores->has_bbox());
+  ASSERT_TRUE(scores->has_segm());
+  for (const proto::CocoMetrics* metrics : {&scores->bbox(), &scores->segm()}) {
+    EXPECT_GE(metrics->ap(), -1);
+    EXPECT_LE(metrics->ap(), 1);
+    EXPECT_TRUE(metrics->has_ar_large());
   }
-  text = ReadFileToString(run.output_dir + "/coco_results.json");
+  EXPECT_TRUE(scores->last_iter().has_loss_mask());
+  absl::StatusOr<std::string> text = ReadFileToString(run.output_dir + "/coco_results.json");
   MOCHI_ASSERT_OK(text);
   const nlohmann::json results = nlohmann::json::parse(*text);
   ASSERT_GT(results.size(), 0u);  // a random detector still outputs boxes above 0.05
@@ -436,10 +448,11 @@ TEST(RunSegmentationTest, TrainsAndScoresBoxesAndMasksOnTinyCocoScenes) {
   DetectionRunOptions box_run = run;
   box_run.output_dir = TempDir("coco_det_run");
   MOCHI_ASSERT_OK(RunDetection(detection, box_run));
-  text = ReadFileToString(box_run.output_dir + "/coco_eval.json");
-  MOCHI_ASSERT_OK(text);
-  EXPECT_TRUE(nlohmann::json::parse(*text).contains("bbox"));
-  EXPECT_FALSE(nlohmann::json::parse(*text).contains("segm"));
+  scores = ReadJsonProtoFile<proto::TransferResult>(box_run.output_dir + "/metrics.json");
+  MOCHI_ASSERT_OK(scores);
+  EXPECT_TRUE(scores->has_bbox());
+  EXPECT_FALSE(scores->has_segm());
+  EXPECT_FALSE(scores->last_iter().has_loss_mask());
 
   // Masks cannot come from VOC, and the C4 head only predicts 14 x 14 masks.
   proto::SegmentationConfig voc = config;

@@ -11,8 +11,9 @@
 #include "gtest/gtest.h"
 #include "mochi/config/validate.h"
 #include "mochi/engine/pretrain.h"
+#include "mochi/port/json_proto.h"
 #include "mochi/port/text_proto.h"
-#include "nlohmann/json.hpp"
+#include "mochi/proto/results.pb.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/tiny_run.h"
 
@@ -42,26 +43,30 @@ proto::LinearEvalConfig SmallEval(const std::string& extra = "") {
   return *config;
 }
 
-nlohmann::json ReadJson(const std::string& path) {
-  absl::StatusOr<std::string> text = ReadFileToString(path);
-  EXPECT_THAT(text, IsOk());
-  return nlohmann::json::parse(text.ok() ? *text : "{}");
+proto::LinearEvalResult ReadResult(const std::string& path) {
+  absl::StatusOr<proto::LinearEvalResult> result =
+      ReadJsonProtoFile<proto::LinearEvalResult>(path);
+  EXPECT_THAT(result, IsOk());
+  return result.ok() ? *result : proto::LinearEvalResult();
 }
 
 TEST(LinearEvalTest, ReadsAPretrainingCheckpointAndWritesItsIdentity) {
   LinearEvalRun run{TinyMocoRun(), FeatureSource::kCheckpoint, TestTempDir("cached.json")};
   MOCHI_ASSERT_OK(RunLinearEval(SmallEval(), run));
-  const nlohmann::json json = ReadJson(run.output);
-  EXPECT_EQ(json["features"], "checkpoint");
-  EXPECT_EQ(json["checkpoint_md5"].get<std::string>().size(), 32u);
+  const proto::LinearEvalResult result = ReadResult(run.output);
+  EXPECT_EQ(result.features(), "checkpoint");
+  EXPECT_EQ(result.checkpoint_md5().size(), 32u);
   // Ten balanced classes: a 4-step backbone plus a linear layer is far above chance (0.1).
-  EXPECT_GT(json["top1"].get<double>(), 0.3);
-  EXPECT_LE(json["top1"].get<double>(), json["top5"].get<double>());
-  EXPECT_EQ(json["per_class_top1"].size(), 10u);
-  EXPECT_EQ(json["epoch_loss"].size(), 3u);
-  EXPECT_GE(json["knn_top1"].get<double>(), 0.0);  // fmnist.pbtxt asks for kNN
-  EXPECT_THAT(json["config"].get<std::string>(), HasSubstr("cache_features: true"));
-  EXPECT_THAT(json["pretrain_config"].get<std::string>(), HasSubstr("width: 4"));
+  EXPECT_GT(result.top1(), 0.3);
+  EXPECT_LE(result.top1(), result.top5());
+  EXPECT_EQ(result.per_class_top1_size(), 10);
+  EXPECT_EQ(result.epoch_loss_size(), 3);
+  EXPECT_EQ(result.final_train_loss(), result.epoch_loss(2));
+  ASSERT_TRUE(result.has_knn());  // fmnist.pbtxt asks for kNN
+  EXPECT_GT(result.knn().top1(), 0.1);
+  EXPECT_EQ(result.knn().k(), 200);
+  EXPECT_THAT(result.config(), HasSubstr("cache_features: true"));
+  EXPECT_THAT(result.pretrain_config(), HasSubstr("width: 4"));
 }
 
 TEST(LinearEvalTest, TrainsOnAugmentedImagesWithoutCaching) {
@@ -73,15 +78,15 @@ TEST(LinearEvalTest, TrainsOnAugmentedImagesWithoutCaching) {
           "grayscale_input: KEEP_GRAY "
           "mean: 0.2860 std: 0.3530 }"),
       run));
-  const nlohmann::json json = ReadJson(run.output);
+  const proto::LinearEvalResult result = ReadResult(run.output);
   // The path learns: twice chance (0.1) and a falling loss. Three epochs on augmented images put
   // this 4-step backbone and random-init features alike at about 0.3, so a higher bar would
   // measure the fixture, not the path.
-  EXPECT_GT(json["top1"].get<double>(), 0.2);
-  ASSERT_EQ(json["epoch_loss"].size(), 3u);
-  EXPECT_LT(json["epoch_loss"][2].get<double>(), json["epoch_loss"][0].get<double>());
-  EXPECT_EQ(json["knn_top1"].get<double>(), -1.0);  // no fixed train bank without caching
-  EXPECT_THAT(json["config"].get<std::string>(), HasSubstr("train_augmentation"));
+  EXPECT_GT(result.top1(), 0.2);
+  ASSERT_EQ(result.epoch_loss_size(), 3);
+  EXPECT_LT(result.epoch_loss(2), result.epoch_loss(0));
+  EXPECT_FALSE(result.has_knn());  // no fixed train bank without caching
+  EXPECT_THAT(result.config(), HasSubstr("train_augmentation"));
 }
 
 TEST(LinearEvalTest, CheckpointOfAnotherWidthIsRejectedNotLoaded) {

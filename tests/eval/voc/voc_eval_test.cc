@@ -229,12 +229,11 @@ TEST_F(VocDatasetTest, ClassWithoutAnythingCountsAsZero) {
   EXPECT_EQ(with_dog->classes[1].name, "dog");
   EXPECT_NEAR(with_dog->ap50, 50, 1e-9);
 
-  const nlohmann::ordered_json json = VocEvalResultToJson(*with_dog);
-  EXPECT_EQ(json["metric"], "voc07_11pt");
-  EXPECT_NEAR(json["AP50"].get<double>(), 50, 1e-9);
-  EXPECT_NEAR(json["per_class_AP50"]["cat"].get<double>(), 100, 1e-9);
-  EXPECT_EQ(json["per_class_AP50"]["dog"].get<double>(), 0);
-  EXPECT_EQ(json.begin().key(), "metric");
+  const proto::VocMetrics metrics = VocEvalResultToProto(*with_dog);
+  EXPECT_EQ(metrics.metric(), "voc07_11pt");
+  EXPECT_NEAR(metrics.ap50(), 50, 1e-9);
+  EXPECT_NEAR(metrics.per_class_ap50().at("cat"), 100, 1e-9);
+  EXPECT_EQ(metrics.per_class_ap50().at("dog"), 0);
 }
 
 TEST_F(VocDatasetTest, MissingFilesAreNamed) {

@@ -16,7 +16,9 @@
 #include "mochi/config/validate.h"
 #include "mochi/engine/builders.h"
 #include "mochi/engine/checkpoint.h"
+#include "mochi/port/json_proto.h"
 #include "mochi/port/text_proto.h"
+#include "mochi/proto/results.pb.h"
 #include "tests/testing/status_matchers.h"
 
 namespace mochi {
@@ -92,10 +94,31 @@ void ExpectSameModels(const proto::PretrainConfig& config, const std::string& a,
 
 class ResumeTest : public ::testing::TestWithParam<bool> {};
 
+// The lines of metrics.jsonl, each a PretrainEpoch.
+std::vector<proto::PretrainEpoch> EpochLines(const std::string& dir) {
+  std::ifstream in(dir + "/metrics.jsonl");
+  std::vector<proto::PretrainEpoch> epochs;
+  for (std::string line; std::getline(in, line);) {
+    epochs.emplace_back();
+    EXPECT_THAT(ParseJsonProto(line, "metrics.jsonl", &epochs.back()), IsOk());
+  }
+  return epochs;
+}
+
 TEST_P(ResumeTest, KillAndResumeEqualsUninterruptedRun) {
   const proto::PretrainConfig config = TinyConfig(/*with_mixing=*/GetParam());
   const std::string straight = FreshDir("straight");
   ASSERT_THAT(RunPretrain(config, Options(straight)), IsOk());
+  // metrics.jsonl: one typed line per epoch, with the paper's statistics.
+  const std::vector<proto::PretrainEpoch> epochs = EpochLines(straight);
+  ASSERT_EQ(epochs.size(), 2u);
+  for (int e = 0; e < 2; ++e) {
+    EXPECT_EQ(epochs[e].epoch(), e);
+    EXPECT_EQ(epochs[e].objective(), "moco");
+    EXPECT_EQ(epochs[e].mixing(), GetParam());
+    EXPECT_GT(epochs[e].stats_queries(), 0);
+    EXPECT_GT(epochs[e].top_negative_probabilities_size(), 0);
+  }
 
   // Stop mid-epoch (step 5 of 8 in epoch 0), then resume to the end.
   const std::string resumed = FreshDir("resumed");
@@ -170,22 +193,6 @@ TEST(PretrainTest, CorruptCheckpointIsDataLoss) {
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("checkpoint.pt")));
 }
 
-// Per-epoch lines of metrics.jsonl (the kNN summary line has no "epoch").
-std::vector<std::string> EpochLines(const std::string& dir) {
-  std::ifstream in(dir + "/metrics.jsonl");
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) {
-    if (line.find("\"epoch\"") != std::string::npos) lines.push_back(line);
-  }
-  return lines;
-}
-
-double JsonNumber(const std::string& line, const std::string& key) {
-  const size_t at = line.find("\"" + key + "\": ");
-  EXPECT_NE(at, std::string::npos) << key << " in " << line;
-  return at == std::string::npos ? -1 : std::stod(line.substr(at + key.size() + 4));
-}
-
 // The supervised baseline: 512 images, 4 epochs of 8 steps. It must learn the labels (training
 // top-1 at 3x chance or more; a label mix-up would stay near 0.1) while MoCo's head, key encoder
 // and queue stay as built.
@@ -194,11 +201,13 @@ TEST(PretrainTest, SupervisedRunTrainsBackboneAndClassifierOnly) {
   const std::string dir = FreshDir("supervised");
   ASSERT_THAT(RunPretrain(config, Options(dir)), IsOk());
 
-  const std::vector<std::string> epochs = EpochLines(dir);
+  const std::vector<proto::PretrainEpoch> epochs = EpochLines(dir);
   ASSERT_EQ(epochs.size(), 4u);
-  EXPECT_THAT(epochs.back(), HasSubstr("\"objective\": \"supervised\""));
-  EXPECT_LT(JsonNumber(epochs.back(), "loss"), 0.75 * JsonNumber(epochs.front(), "loss"));
-  EXPECT_GT(JsonNumber(epochs.back(), "proxy_acc"), 0.3);
+  EXPECT_EQ(epochs.back().epoch(), 3);
+  EXPECT_EQ(epochs.back().objective(), "supervised");
+  EXPECT_LT(epochs.back().loss(), 0.75 * epochs.front().loss());
+  EXPECT_GT(epochs.back().proxy_acc(), 0.3);
+  EXPECT_FALSE(epochs.back().has_stats_queries());  // MoCo's statistics only
 
   at::manual_seed(config.run().seed());  // as RunPretrain does before building
   absl::StatusOr<ssl::Moco> built = BuildMoco(config);

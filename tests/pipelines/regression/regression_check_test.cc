@@ -64,15 +64,23 @@ TEST(RegressionCheckTest, ParsesTheExpectedFileAndRejectsBadEntries) {
   EXPECT_THAT(ParseExpectedMetrics("not json"), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
-TEST(RegressionCheckTest, ReadsAMetricFromAResultFile) {
+TEST(RegressionCheckTest, ReadsAMetricFromATypedResultFile) {
   const std::string path = std::string(std::getenv("TEST_TMPDIR")) + "/knn.json";
-  std::ofstream(path) << R"({"metric": "knn_top1", "value": 0.8087, "k": 200})";
-  auto value = ReadMetric(path, "value");
+  std::ofstream(path) << R"({"top1": 0.8087, "k": 200})";
+  auto value = ReadMetric("knn", path, "top1");
   MOCHI_ASSERT_OK(value);
   EXPECT_DOUBLE_EQ(*value, 0.8087);
-  EXPECT_THAT(ReadMetric(path, "top1"),
-              StatusIs(absl::StatusCode::kNotFound, HasSubstr("no number \"top1\"")));
-  EXPECT_THAT(ReadMetric(path + ".missing", "value"), StatusIs(absl::StatusCode::kNotFound));
+  // A metric the message has but the file does not set is not read as 0.
+  EXPECT_THAT(ReadMetric("knn", path, "raw_pixels_top1"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("raw_pixels_top1")));
+  // A metric the message does not have fails before the file is read.
+  EXPECT_THAT(ReadMetric("knn", path + ".missing", "value"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("has no field \"value\"")));
+  EXPECT_THAT(ReadMetric("knn", path + ".missing", "top1"),
+              StatusIs(absl::StatusCode::kNotFound));
+  // The old untyped layout is not a KnnResult.
+  std::ofstream(path) << R"({"metric": "knn_top1", "value": 0.8087})";
+  EXPECT_THAT(ReadMetric("knn", path, "top1"), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 }  // namespace

@@ -30,8 +30,8 @@ inline std::string WriteFile(const std::string& dir, const std::string& name,
   return path;
 }
 
-// metrics.jsonl: `epochs` lines (proxy_acc = base + 0.1 epoch, seconds = 60 each, an 8-value
-// sorted hardness array), then a summary line without "epoch" that must be skipped.
+// metrics.jsonl: `epochs` PretrainEpoch lines (proxy_acc = base + 0.1 epoch, seconds = 60 each,
+// an 8-value sorted hardness array).
 inline std::string FakeMetrics(int epochs, double base, bool mixing) {
   std::string text;
   for (int e = 0; e < epochs; ++e) {
@@ -44,7 +44,6 @@ inline std::string FakeMetrics(int epochs, double base, bool mixing) {
         ", \"synthetic_from_false_negative_share\": ", mixing ? 0.2 : -1,
         ", \"top_negative_probabilities\": [", absl::StrJoin(hardness, ", "), "]}\n");
   }
-  absl::StrAppend(&text, "{\"metric\": \"knn_top1\", \"value\": 0.5}\n");
   return text;
 }
 
@@ -77,7 +76,7 @@ inline std::string WriteFakeSpec(const std::string& dir, const std::string& extr
                 absl::StrCat("{\"features\": \"checkpoint\", \"top1\": ", row.linear_top1[s],
                              ", \"top5\": 0.99}"));
       WriteFile(dir, prefix + "knn.json",
-                absl::StrCat("{\"metric\": \"knn_top1\", \"value\": ", row.knn[s], "}"));
+                absl::StrCat("{\"top1\": ", row.knn[s], ", \"k\": 200}"));
       WriteFile(dir, prefix + "metrics.jsonl", FakeMetrics(3, 0.1 + 0.01 * s, row.mixing));
       WriteFile(dir, prefix + "env.txt",
                 absl::StrCat("git_revision: abc123\nlibtorch: 2.11.0\ndevice: cpu\n",
@@ -98,9 +97,9 @@ inline std::string WriteFakeSpec(const std::string& dir, const std::string& extr
       "{\"table\": \"tablex\", \"title\": \"Synthetic table\", \"profile\": \"ci\", "
       "\"notes\": \"Fake numbers.\", \"rows\": [",
       absl::StrJoin(row_json, ", "),
-      "], \"columns\": [{\"id\": \"linear_top1\", \"label\": \"linear top-1 (%)\", \"file\": "
-      "\"lincls\", \"key\": \"top1\", \"scale\": 100.0, \"digits\": 2}, {\"id\": \"knn_top1\", "
-      "\"label\": \"kNN top-1 (%)\", \"file\": \"knn\", \"key\": \"value\", \"scale\": 100.0, "
+      "], \"columns\": [{\"id\": \"linear_top1\", \"label\": \"linear top-1 (%)\", \"result\": "
+      "\"lincls\", \"metric\": \"top1\", \"scale\": 100.0, \"digits\": 2}, {\"id\": \"knn_top1\", "
+      "\"label\": \"kNN top-1 (%)\", \"result\": \"knn\", \"metric\": \"top1\", \"scale\": 100.0, "
       "\"digits\": 1}",
       extra_columns,
       "], \"published\": {\"mocov2\": {\"linear_top1\": 67.5}, \"mochi\": {\"linear_top1\": "

@@ -10,6 +10,7 @@ namespace mochi::report {
 namespace {
 
 using ::mochi::testing::StatusIs;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 
 // The shape the pipelines' Starlark json.encode writes.
@@ -22,10 +23,11 @@ constexpr char kSpec[] = R"json({
     {"id": "mochi", "label": "MoCHi", "baseline": false, "config": "c/mochi.pbtxt",
      "overrides": "head { mixing { num_hardest: 64 } }",
      "runs": [{"seed": 0, "files": {"knn": "m0.json"}}]}],
-  "columns": [{"id": "knn_top1", "label": "kNN top-1 (%)", "file": "knn", "key": "value",
+  "columns": [{"id": "knn_top1", "label": "kNN top-1 (%)", "result": "knn", "metric": "top1",
                "scale": 100.0, "digits": 1}],
   "published": {"mocov2": {"knn_top1": 67.5}, "mochi": {"knn_top1": null}},
-  "figures": [{"id": "hardness", "kind": "sorted_profile", "key": "p", "title": "Hardness"}]
+  "figures": [{"id": "hardness", "kind": "sorted_profile", "key": "top_negative_probabilities",
+               "title": "Hardness"}]
 })json";
 
 std::string Replace(std::string text, const std::string& from, const std::string& to) {
@@ -51,7 +53,40 @@ TEST(ReportSpecTest, ParsesTheStarlarkShape) {
   EXPECT_EQ(spec->Published("nope", "knn_top1"), std::nullopt);   // absent
   ASSERT_EQ(spec->figures.size(), 1u);
   EXPECT_EQ(spec->figures[0].kind, FigureKind::kSortedProfile);
-  EXPECT_EQ(spec->figures[0].ylabel, "p");  // defaults to the key
+  EXPECT_EQ(spec->figures[0].ylabel, "top_negative_probabilities");  // defaults to the key
+}
+
+// Columns and figures are checked against the results' messages when the spec loads, before any
+// result file is read.
+TEST(ReportSpecTest, ColumnsAndFiguresAreCheckedAgainstTheResultMessages) {
+  auto spec = ParseReportSpec(Replace(kSpec, "\"metric\": \"top1\"", "\"metric\": \"value\""),
+                              "t.json");
+  EXPECT_THAT(spec, StatusIs(absl::StatusCode::kInvalidArgument,
+                             AllOf(HasSubstr("columns[0]"),
+                                   HasSubstr("mochi.proto.KnnResult has no field \"value\""),
+                                   HasSubstr("top1, raw_pixels_top1"))));
+  EXPECT_THAT(ParseReportSpec(Replace(kSpec, "\"result\": \"knn\"", "\"result\": \"knnn\""),
+                              "t.json"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("unknown result kind \"knnn\"; known kinds: knn, lincls")));
+  // A nested metric must go through messages and end in a number.
+  const std::string segm = Replace(kSpec, "\"result\": \"knn\"", "\"result\": \"segm\"");
+  MOCHI_EXPECT_OK(ParseReportSpec(Replace(segm, "\"top1\"", "\"bbox.ap50\""), "t.json"));
+  EXPECT_THAT(ParseReportSpec(Replace(segm, "\"top1\"", "\"bbox\""), "t.json"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("is not a number")));
+  EXPECT_THAT(ParseReportSpec(Replace(segm, "\"top1\"", "\"test_images.ap\""), "t.json"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("test_images is not a single message")));
+  // Figure keys are PretrainEpoch fields: a list for a sorted profile, a number for a curve.
+  EXPECT_THAT(ParseReportSpec(Replace(kSpec, "\"key\": \"top_negative_probabilities\"",
+                                      "\"key\": \"proxy_acc\""),
+                              "t.json"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("is not a list of numbers")));
+  EXPECT_THAT(ParseReportSpec(Replace(kSpec, "\"sorted_profile\", \"key\": \"top_negative_probabilities\"",
+                                      "\"epoch_curve\", \"key\": \"proxy_accuracy\""),
+                              "t.json"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("PretrainEpoch has no field \"proxy_accuracy\"")));
 }
 
 TEST(ReportSpecTest, Errors) {

@@ -39,17 +39,29 @@ TEST(ReportWriterTest, WritesMarkdownCsvAndOneSvgPerFigure) {
   EXPECT_THAT(*svg, HasSubstr("MoCo-v2, last epoch"));
 }
 
-TEST(ReportWriterTest, MissingKeyFailsAndWritesNothing) {
-  const std::string dir = testing::TestDir("report_writer_missing_key");
+TEST(ReportWriterTest, MissingMetricFailsAndWritesNothing) {
+  const std::string dir = testing::TestDir("report_writer_missing_metric");
   const std::string out = dir + "/out";
+  // The fake knn.json files set top1 and k, not raw_pixels_top1.
   const std::string spec = testing::WriteFakeSpec(
-      dir, ", {\"id\": \"top5\", \"label\": \"top-5\", \"file\": \"knn\", \"key\": \"top5\"}");
-  EXPECT_THAT(
-      WriteReport({spec, out, "", "Test CPU", absl::UnixEpoch()}),
-      StatusIs(absl::StatusCode::kNotFound,
-               AllOf(HasSubstr("row \"mocov2\", seed 0, column \"top5\""),
-                     HasSubstr("key \"top5\" not found in " + dir + "/mocov2_s0_knn.json"))));
+      dir, ", {\"id\": \"raw\", \"label\": \"raw\", \"result\": \"knn\", "
+           "\"metric\": \"raw_pixels_top1\"}");
+  EXPECT_THAT(WriteReport({spec, out, "", "Test CPU", absl::UnixEpoch()}),
+              StatusIs(absl::StatusCode::kNotFound,
+                       AllOf(HasSubstr("row \"mocov2\", seed 0, column \"raw\""),
+                             HasSubstr(dir + "/mocov2_s0_knn.json"),
+                             HasSubstr("\"raw_pixels_top1\" is not set"))));
   EXPECT_FALSE(std::filesystem::exists(out + "/tablex.md"));
+}
+
+TEST(ReportWriterTest, UnknownMetricFailsBeforeReadingResults) {
+  const std::string dir = testing::TestDir("report_writer_unknown_metric");
+  const std::string spec = testing::WriteFakeSpec(
+      dir, ", {\"id\": \"top5\", \"label\": \"top-5\", \"result\": \"knn\", \"metric\": \"top5\"}");
+  EXPECT_THAT(WriteReport({spec, dir + "/out", "", "Test CPU", absl::UnixEpoch()}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("columns[2]"),
+                             HasSubstr("KnnResult has no field \"top5\""))));
 }
 
 TEST(ReportWriterTest, MissingSpec) {

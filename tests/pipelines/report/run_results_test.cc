@@ -40,7 +40,7 @@ TEST_F(RunResultsTest, LoadsScaledValuesLogsAndEnv) {
   EXPECT_EQ(run.seed, 2);
   EXPECT_DOUBLE_EQ(run.values.at("linear_top1"), 87.0);
   EXPECT_DOUBLE_EQ(run.values.at("knn_top1"), 73.0);
-  ASSERT_EQ(run.epochs.size(), 3u);  // the summary line without "epoch" is skipped
+  ASSERT_EQ(run.epochs.size(), 3u);
   EXPECT_EQ(run.epochs[2].epoch, 2);
   EXPECT_DOUBLE_EQ(run.epochs[2].scalars.at("mixing"), 1.0);
   EXPECT_EQ(run.epochs[2].arrays.at("top_negative_probabilities").size(), 8u);
@@ -48,13 +48,21 @@ TEST_F(RunResultsTest, LoadsScaledValuesLogsAndEnv) {
   EXPECT_THAT(EnvValues(run, "libtorch"), ::testing::ElementsAre("2.11.0"));
 }
 
-TEST_F(RunResultsTest, MissingJsonKeyNamesRowSeedColumnAndPath) {
-  spec_.columns[0].key = "top_one";
+TEST_F(RunResultsTest, MetricAbsentFromAFileNamesRowSeedColumnAndPath) {
+  spec_.columns[0].metric = "top5";
+  testing::WriteFile(dir_, "mochi_s1_lincls.json", R"({"features": "checkpoint", "top1": 0.5})");
   EXPECT_THAT(LoadReportData(spec_, ""),
               StatusIs(absl::StatusCode::kNotFound,
-                       AllOf(HasSubstr("row \"mocov2\", seed 0, column \"linear_top1\""),
-                             HasSubstr("key \"top_one\" not found in"),
-                             HasSubstr(dir_ + "/mocov2_s0_lincls.json"))));
+                       AllOf(HasSubstr("row \"mochi\", seed 1, column \"linear_top1\""),
+                             HasSubstr("\"top5\" is not set"),
+                             HasSubstr(dir_ + "/mochi_s1_lincls.json"))));
+}
+
+TEST_F(RunResultsTest, AMetricThatIsZeroIsAValue) {
+  testing::WriteFile(dir_, "mocov2_s1_knn.json", R"({"top1": 0})");
+  auto data = LoadReportData(spec_, "");
+  MOCHI_ASSERT_OK(data);
+  EXPECT_EQ(data->runs[0][1].values.at("knn_top1"), 0.0);
 }
 
 TEST_F(RunResultsTest, MissingFileRoleIsAnError) {
@@ -73,11 +81,18 @@ TEST_F(RunResultsTest, MissingFileIsAnError) {
                              HasSubstr("cannot read " + dir_ + "/nowhere.json"))));
 }
 
-TEST_F(RunResultsTest, NonNumericValueIsAnError) {
-  testing::WriteFile(dir_, "mocov2_s1_lincls.json", R"({"top1": null})");
+TEST_F(RunResultsTest, AFileThatIsNotItsResultKindIsAnError) {
+  testing::WriteFile(dir_, "mocov2_s1_lincls.json", R"({"top1": "high"})");
   EXPECT_THAT(LoadReportData(spec_, ""),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("row \"mocov2\", seed 1"), HasSubstr("is not a number"))));
+                       AllOf(HasSubstr("row \"mocov2\", seed 1"),
+                             HasSubstr("not a valid mochi.proto.LinearEvalResult"))));
+  // The untyped layout of older runs, e.g. {"value": ...} in a knn.json.
+  testing::WriteFile(dir_, "mocov2_s1_lincls.json", R"({"top1": 0.8})");
+  testing::WriteFile(dir_, "mocov2_s2_knn.json", R"({"metric": "knn_top1", "value": 0.7})");
+  EXPECT_THAT(LoadReportData(spec_, ""),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("row \"mocov2\", seed 2"), HasSubstr("KnnResult"))));
 }
 
 TEST_F(RunResultsTest, RelativePathsAreTakenFromRoot) {
@@ -90,14 +105,27 @@ TEST_F(RunResultsTest, RelativePathsAreTakenFromRoot) {
   EXPECT_THAT(LoadReportData(spec_, dir_ + "/missing"), StatusIs(absl::StatusCode::kNotFound));
 }
 
-TEST(MetricsLogTest, SkipsSummaryAndRejectsBadLines) {
+TEST(MetricsLogTest, ReadsEpochLinesAndRejectsOthers) {
   auto epochs = ParseMetricsLog(
-      "{\"epoch\": 0, \"seconds\": 1.5, \"a\": [1, 2]}\n\n{\"metric\": \"knn\"}\n", "m.jsonl");
+      "{\"epoch\": 0, \"objective\": \"moco\", \"seconds\": 1.5, \"mixing\": true, "
+      "\"top_negative_probabilities\": [0.5, 0.25]}\n\n{\"epoch\": 1, \"loss\": 0}\n",
+      "m.jsonl");
   MOCHI_ASSERT_OK(epochs);
-  ASSERT_EQ(epochs->size(), 1u);
+  ASSERT_EQ(epochs->size(), 2u);
   EXPECT_DOUBLE_EQ((*epochs)[0].scalars.at("seconds"), 1.5);
+  EXPECT_DOUBLE_EQ((*epochs)[0].scalars.at("mixing"), 1.0);
+  EXPECT_EQ((*epochs)[0].scalars.count("objective"), 0u);  // not a number
+  EXPECT_THAT((*epochs)[0].arrays.at("top_negative_probabilities"),
+              ::testing::ElementsAre(0.5, 0.25));
+  EXPECT_EQ((*epochs)[1].epoch, 1);
+  EXPECT_DOUBLE_EQ((*epochs)[1].scalars.at("loss"), 0.0);  // set, though 0
+  EXPECT_EQ((*epochs)[1].scalars.count("seconds"), 0u);   // absent stays absent
   EXPECT_THAT(ParseMetricsLog("{\"epoch\": 0}\n{oops\n", "m.jsonl"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("m.jsonl:2")));
+  EXPECT_THAT(ParseMetricsLog("{\"metric\": \"knn_top1\", \"value\": 0.5}\n", "m.jsonl"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("m.jsonl:1")));
+  EXPECT_THAT(ParseMetricsLog("{\"loss\": 1}\n", "m.jsonl"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no \"epoch\"")));
 }
 
 TEST(EnvTextTest, KeyValueLines) {
