@@ -16,7 +16,8 @@
 
 ABSL_FLAG(std::string, spec, "",
           "Report spec JSON (rows, runs and result files, columns, figures).");
-ABSL_FLAG(std::string, out_dir, "", "Receives <table>.md, <table>.csv and <table>_<figure>.svg.");
+ABSL_FLAG(std::string, out_dir, "",
+          "Receives <table>.md, <table>.report.json, <table>.csv and <table>_<figure>.svg.");
 ABSL_FLAG(std::string, root, "",
           "Directory relative result paths in the spec are taken from (default: the workspace "
           "under `bazel run`, else the current directory, i.e. the execroot in an action).");
