@@ -32,7 +32,8 @@ ABSL_FLAG(std::string, document, "", "--install: the <table>.report.json that ma
 ABSL_FLAG(absl::Time, installed_at, absl::InfinitePast(),
           "--install: the install time, RFC 3339 (default: now).");
 ABSL_FLAG(bool, index, false, "Write an HTML index of --reports_dir instead of a report.");
-ABSL_FLAG(std::string, reports_dir, "", "--index: directory holding the *.md reports.");
+ABSL_FLAG(std::string, reports_dir, "",
+          "--index: directory holding the reports' <table>.report.json documents.");
 ABSL_FLAG(std::string, out, "", "--index: the HTML file (default <reports_dir>/index.html).");
 
 namespace {
