@@ -170,7 +170,7 @@ def _table_report_impl(ctx):
     spec_file = ctx.actions.declare_file(ctx.label.name + "/spec.json")
     ctx.actions.write(spec_file, json.indent(json.encode(spec)))
     table = spec["table"]
-    outs = [ctx.actions.declare_file(ctx.label.name + "/" + table + ext) for ext in [".md", ".csv"]]
+    outs = [ctx.actions.declare_file(ctx.label.name + "/" + table + ext) for ext in [".md", ".report.json", ".csv"]]
     outs += [
         ctx.actions.declare_file("%s/%s_%s.svg" % (ctx.label.name, table, figure["id"]))
         for figure in spec.get("figures", [])

@@ -1,6 +1,7 @@
-// index.html over a directory of generated reports: a list of links, then every report's
-// Markdown rendered as HTML (tables, paragraphs, figures as <img>), with inline CSS so the page
-// is one self-contained file next to its SVGs.
+// index.html over a directory of installed reports: a list of links, then every report's document
+// (<table>.report.json) rendered as HTML (tables, paragraphs, figures as <img>), with inline CSS so
+// the page is one self-contained file next to its SVGs. The directory's hand-written README.md is
+// linked from the page header.
 #ifndef PIPELINES_REPORT_HTML_INDEX_H_
 #define PIPELINES_REPORT_HTML_INDEX_H_
 
@@ -9,24 +10,29 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "pipelines/report/report_document.pb.h"
 
 namespace mochi::report {
 
 struct IndexedReport {
-  std::string name;      // file name stem: "table1" for table1.md
-  std::string title;     // the first "# " heading, else the stem
-  std::string markdown;  // file contents
-  bool has_csv = false;  // <name>.csv exists beside it
+  std::string name;         // file name stem: "table1" for table1.report.json
+  std::string title;        // the first level-1 heading, else the stem
+  ReportDocument document;  // the file's contents
+  bool has_csv = false;     // <name>.csv exists beside it
 };
 
-// The *.md files directly in `dir`, README.md first, then by name. NotFound if `dir` is not a
-// directory.
-absl::StatusOr<std::vector<IndexedReport>> ScanReports(const std::string& dir);
+struct ReportIndex {
+  std::vector<IndexedReport> reports;  // by name
+  bool has_readme = false;             // README.md exists beside them
+};
+
+// The *.report.json files directly in `dir`. NotFound if `dir` is not a directory;
+// InvalidArgument naming the file if one is not a report document.
+absl::StatusOr<ReportIndex> ScanReports(const std::string& dir);
 
 // The page. `url_prefix` leads from the page's directory to the reports' ("" when the page is in
 // the reports directory).
-std::string RenderIndexHtml(const std::vector<IndexedReport>& reports,
-                            const std::string& url_prefix);
+std::string RenderIndexHtml(const ReportIndex& index, const std::string& url_prefix);
 
 // ScanReports + RenderIndexHtml, written atomically to `out` (links relative to `out`'s folder).
 //

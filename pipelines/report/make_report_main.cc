@@ -1,5 +1,6 @@
 // Report generator for the table pipelines.
 //   make_report --spec=table1_spec.json --out_dir=reports [--root=DIR]
+//   make_report --install --document=table1.report.json --out_dir=reports [--installed_at=TIME]
 //   make_report --index --reports_dir=reports --out=reports/index.html
 #include <cstdio>
 #include <cstdlib>
@@ -9,19 +10,30 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "mochi/port/paths.h"
 #include "pipelines/report/html_index.h"
 #include "pipelines/report/machine_info.h"
+#include "pipelines/report/report_install.h"
 #include "pipelines/report/report_writer.h"
 
 ABSL_FLAG(std::string, spec, "",
           "Report spec JSON (rows, runs and result files, columns, figures).");
-ABSL_FLAG(std::string, out_dir, "", "Receives <table>.md, <table>.csv and <table>_<figure>.svg.");
+ABSL_FLAG(std::string, out_dir, "",
+          "Receives <table>.md, <table>.report.json, <table>.csv and <table>_<figure>.svg "
+          "(--install: <table>.md and <table>.report.json).");
 ABSL_FLAG(std::string, root, "",
           "Directory relative result paths in the spec are taken from (default: the workspace "
           "under `bazel run`, else the current directory, i.e. the execroot in an action).");
+ABSL_FLAG(bool, install, false,
+          "Install --document into --out_dir, stamped with --installed_at, instead of writing a "
+          "report.");
+ABSL_FLAG(std::string, document, "", "--install: the <table>.report.json that make_report wrote.");
+ABSL_FLAG(absl::Time, installed_at, absl::InfinitePast(),
+          "--install: the install time, RFC 3339 (default: now).");
 ABSL_FLAG(bool, index, false, "Write an HTML index of --reports_dir instead of a report.");
-ABSL_FLAG(std::string, reports_dir, "", "--index: directory holding the *.md reports.");
+ABSL_FLAG(std::string, reports_dir, "",
+          "--index: directory holding the reports' <table>.report.json documents.");
 ABSL_FLAG(std::string, out, "", "--index: the HTML file (default <reports_dir>/index.html).");
 
 namespace {
@@ -29,6 +41,12 @@ namespace {
 int Fail(const std::string& message) {
   std::fprintf(stderr, "make_report: %s\n", message.c_str());
   return EXIT_FAILURE;
+}
+
+int PrintWritten(const absl::StatusOr<std::vector<std::string>>& written) {
+  if (!written.ok()) return Fail(written.status().ToString());
+  for (const std::string& path : *written) std::printf("wrote %s\n", path.c_str());
+  return EXIT_SUCCESS;
 }
 
 }  // namespace
@@ -46,8 +64,21 @@ int main(int argc, char** argv) {
     std::printf("wrote %s\n", out.c_str());
     return EXIT_SUCCESS;
   }
+  if (absl::GetFlag(FLAGS_install)) {
+    if (absl::GetFlag(FLAGS_document).empty() || absl::GetFlag(FLAGS_out_dir).empty()) {
+      return Fail("--install needs --document=FILE and --out_dir=DIR");
+    }
+    mochi::report::InstallRequest request;
+    request.document_path = mochi::ResolvePath(absl::GetFlag(FLAGS_document));
+    request.out_dir = mochi::ResolvePath(absl::GetFlag(FLAGS_out_dir));
+    request.installed_at = absl::GetFlag(FLAGS_installed_at);
+    if (request.installed_at == absl::InfinitePast()) request.installed_at = absl::Now();
+    return PrintWritten(mochi::report::InstallReport(request));
+  }
   if (absl::GetFlag(FLAGS_spec).empty() || absl::GetFlag(FLAGS_out_dir).empty()) {
-    return Fail("--spec=FILE and --out_dir=DIR are required (or --index --reports_dir=DIR)");
+    return Fail(
+        "--spec=FILE and --out_dir=DIR are required (or --install --document=FILE, or --index "
+        "--reports_dir=DIR)");
   }
   mochi::report::ReportRequest request;
   request.spec_path = mochi::ResolvePath(absl::GetFlag(FLAGS_spec));
@@ -56,8 +87,5 @@ int main(int argc, char** argv) {
                                                    : mochi::ResolvePath(absl::GetFlag(FLAGS_root));
   request.machine = mochi::report::DescribeThisMachine();
   request.now = absl::Now();
-  const absl::StatusOr<std::vector<std::string>> written = mochi::report::WriteReport(request);
-  if (!written.ok()) return Fail(written.status().ToString());
-  for (const std::string& path : *written) std::printf("wrote %s\n", path.c_str());
-  return EXIT_SUCCESS;
+  return PrintWritten(mochi::report::WriteReport(request));
 }

@@ -7,7 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "mochi/port/status_macros.h"
 #include "mochi/port/text_proto.h"
+#include "pipelines/report/document_markdown.h"
 #include "pipelines/report/figures.h"
+#include "pipelines/report/report_document.h"
 #include "pipelines/report/report_spec.h"
 #include "pipelines/report/run_results.h"
 #include "pipelines/report/svg_plot.h"
@@ -35,7 +37,10 @@ absl::StatusOr<std::vector<std::string>> WriteReport(const ReportRequest& reques
     outputs.emplace_back(FigureFileName(table, figure_spec.id), RenderSvg(figure.plot));
     context.figures.push_back(std::move(figure));
   }
-  outputs.emplace_back(table + ".md", RenderMarkdown(data, context));
+  const ReportDocument document = BuildReportDocument(data, context);
+  MOCHI_ASSIGN_OR_RETURN(std::string document_json, ReportDocumentToJson(document));
+  outputs.emplace_back(table + ".md", RenderMarkdown(document));
+  outputs.emplace_back(table + std::string(kReportDocumentSuffix), std::move(document_json));
   outputs.emplace_back(table + ".csv", RenderCsv(data));
 
   std::error_code error;

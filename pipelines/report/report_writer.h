@@ -1,5 +1,6 @@
-// The report generator end to end: spec file in, <table>.md, <table>.csv and one SVG per figure
-// out. //pipelines/report:make_report is a thin flag wrapper around WriteReport and WriteIndex.
+// The report generator end to end: spec file in, <table>.md, its document <table>.report.json,
+// <table>.csv and one SVG per figure out. //pipelines/report:make_report is a thin flag wrapper
+// around WriteReport and WriteIndex.
 #ifndef PIPELINES_REPORT_REPORT_WRITER_H_
 #define PIPELINES_REPORT_REPORT_WRITER_H_
 

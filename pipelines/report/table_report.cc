@@ -8,20 +8,15 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "pipelines/report/document_markdown.h"
 #include "pipelines/report/machine_info.h"
+#include "pipelines/report/report_document.h"
 #include "pipelines/report/stats.h"
 
 namespace mochi::report {
 namespace {
 
 constexpr double kSignificanceLevel = 0.05;
-
-// Text inside a Markdown table cell: pipes escaped, no line breaks.
-std::string Cell(const std::string& text) {
-  return absl::StrReplaceAll(text, {{"|", "\\|"}, {"\n", " "}, {"\r", ""}});
-}
-
-std::string Code(const std::string& text) { return absl::StrCat("`", Cell(text), "`"); }
 
 std::vector<double> ColumnValues(const std::vector<RunResult>& runs, const std::string& column) {
   std::vector<double> values;
@@ -51,15 +46,21 @@ std::vector<std::string> DistinctEnv(const ReportData& data, const std::string& 
   return values;
 }
 
-std::string EnvLine(const ReportData& data, const std::string& key, bool code) {
-  std::vector<std::string> values = DistinctEnv(data, key);
-  if (values.empty()) return "not recorded";
-  if (code) {
-    for (std::string& v : values) v = Code(v);
+void AddEnvValues(const ReportData& data, const std::string& key, bool code, SpanWriter out) {
+  const std::vector<std::string> values = DistinctEnv(data, key);
+  if (values.empty()) {
+    out.Text("not recorded");
+    return;
   }
-  std::string line = absl::StrJoin(values, "; ");
-  if (values.size() > 1) absl::StrAppend(&line, " (runs differ)");
-  return line;
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out.Text("; ");
+    if (code) {
+      out.Code(values[i]);
+    } else {
+      out.Text(values[i]);
+    }
+  }
+  if (values.size() > 1) out.Text(" (runs differ)");
 }
 
 std::string Seeds(const std::vector<RunResult>& runs) {
@@ -68,96 +69,135 @@ std::string Seeds(const std::vector<RunResult>& runs) {
   return absl::StrJoin(seeds, ", ");
 }
 
-void AppendResults(const ReportData& data, std::string* md) {
+void AddHeading(int level, const std::string& text, ReportDocument* document) {
+  Heading* heading = document->add_blocks()->mutable_heading();
+  heading->set_level(level);
+  heading->set_text(text);
+}
+
+SpanWriter AddParagraph(ReportDocument* document) {
+  return SpanWriter(document->add_blocks()->mutable_paragraph()->mutable_spans());
+}
+
+SpanWriter AddCell(Table::Row* row) { return SpanWriter(row->add_cells()->mutable_spans()); }
+
+void AddCodeOrNone(const std::string& text, Table::Row* row) {
+  if (text.empty()) {
+    AddCell(row).Text("none");
+  } else {
+    AddCell(row).Code(text);
+  }
+}
+
+// A header cell and its column's alignment.
+void AddColumn(const std::string& label, Table::Alignment alignment, Table* table) {
+  SpanWriter(table->add_header()->mutable_spans()).Text(label);
+  table->add_alignment(alignment);
+}
+
+void AddResults(const ReportData& data, ReportDocument* document) {
   const ReportSpec& spec = data.spec;
   const RowSpec* baseline = spec.Baseline();
   size_t baseline_index = 0;
   for (size_t r = 0; r < spec.rows.size(); ++r) {
     if (&spec.rows[r] == baseline) baseline_index = r;
   }
-  std::vector<std::string> header = {"Method"};
-  std::vector<std::string> align = {":---"};
+  Table* table = document->add_blocks()->mutable_table();
+  AddColumn("Method", Table::LEFT, table);
   for (const ColumnSpec& column : spec.columns) {
-    header.push_back(Cell(column.label));
-    header.push_back("published");
-    align.insert(align.end(), {"---:", "---:"});
+    AddColumn(column.label, Table::RIGHT, table);
+    AddColumn("published", Table::RIGHT, table);
     if (baseline != nullptr) {
-      header.push_back(Cell(absl::StrCat("Δ vs ", baseline->label)));
-      header.push_back("p (Welch)");
-      align.insert(align.end(), {"---:", "---:"});
+      AddColumn(absl::StrCat("Δ vs ", baseline->label), Table::RIGHT, table);
+      AddColumn("p (Welch)", Table::RIGHT, table);
     }
   }
-  absl::StrAppend(md, "| ", absl::StrJoin(header, " | "), " |\n");
-  absl::StrAppend(md, "| ", absl::StrJoin(align, " | "), " |\n");
   for (size_t r = 0; r < spec.rows.size(); ++r) {
     const RowSpec& row = spec.rows[r];
-    std::vector<std::string> cells = {Cell(row.baseline ? row.label + " (baseline)" : row.label)};
+    Table::Row* cells = table->add_rows();
+    AddCell(cells).Text(row.baseline ? row.label + " (baseline)" : row.label);
     for (const ColumnSpec& column : spec.columns) {
       const std::vector<double> values = ColumnValues(data.runs[r], column.id);
-      cells.push_back(FormatMeanStd(values, column.digits));
+      AddCell(cells).Text(FormatMeanStd(values, column.digits));
       const std::optional<double> published = spec.Published(row.id, column.id);
-      cells.push_back(published ? absl::StrFormat("%.*f", column.digits, *published) : "unknown");
+      AddCell(cells).Text(published ? absl::StrFormat("%.*f", column.digits, *published)
+                                    : "unknown");
       if (baseline == nullptr) continue;
       if (row.baseline) {
-        cells.insert(cells.end(), {"—", "—"});
+        AddCell(cells).Text("—");
+        AddCell(cells).Text("—");
         continue;
       }
       const std::vector<double> base = ColumnValues(data.runs[baseline_index], column.id);
-      cells.push_back(FormatSigned(Mean(values) - Mean(base), column.digits));
-      cells.push_back(FormatP(values, base));
+      AddCell(cells).Text(FormatSigned(Mean(values) - Mean(base), column.digits));
+      AddCell(cells).Text(FormatP(values, base));
     }
-    absl::StrAppend(md, "| ", absl::StrJoin(cells, " | "), " |\n");
   }
-  absl::StrAppend(
-      md,
-      "\nHow to read this table: each measured cell is the mean ± sample standard deviation "
-      "over the seeds (the number of seeds in parentheses; the per-seed values are in the CSV "
-      "file beside this report). `published` is the paper's number where a verified source "
-      "gives it, else `unknown`.");
+  SpanWriter how_to_read = AddParagraph(document);
+  how_to_read
+      .Text(
+          "How to read this table: each measured cell is the mean ± sample standard deviation "
+          "over the seeds (the number of seeds in parentheses; the per-seed values are in the "
+          "CSV file beside this report). ")
+      .Code("published")
+      .Text(" is the paper's number where a verified source gives it, else ")
+      .Code("unknown")
+      .Text(".");
   if (baseline != nullptr) {
-    absl::StrAppend(md, " Δ is the difference of means to ", baseline->label,
-                    "; `p (Welch)` is the two-sided p-value of Welch's t-test on the seeds, `*` "
-                    "marks p < 0.05, and `n/a` means one side has fewer than 2 seeds.");
+    how_to_read.Text(absl::StrCat(" Δ is the difference of means to ", baseline->label, "; "))
+        .Code("p (Welch)")
+        .Text(" is the two-sided p-value of Welch's t-test on the seeds, ")
+        .Code("*")
+        .Text(" marks p < 0.05, and ")
+        .Code("n/a")
+        .Text(" means one side has fewer than 2 seeds.");
   }
-  absl::StrAppend(md, "\n");
 }
 
-void AppendFigures(const ReportData& data, const ReportContext& context, std::string* md) {
+void AddFigures(const ReportData& data, const ReportContext& context, ReportDocument* document) {
   const ReportSpec& spec = data.spec;
   if (spec.figures.empty()) return;
-  absl::StrAppend(md, "\n## Figures\n");
+  AddHeading(2, "Figures", document);
   for (size_t f = 0; f < spec.figures.size(); ++f) {
     const FigureSpec& figure = spec.figures[f];
-    absl::StrAppend(md, "\n### ", figure.title, "\n\n![", figure.title, "](",
-                    FigureFileName(spec.table, figure.id), ")\n\n");
+    AddHeading(3, figure.title, document);
+    Image* image = document->add_blocks()->mutable_image();
+    image->set_src(FigureFileName(spec.table, figure.id));
+    image->set_alt(figure.title);
+    SpanWriter caption = AddParagraph(document);
     switch (figure.kind) {
       case FigureKind::kEpochCurve:
-        absl::StrAppend(md, "`", figure.key, "` per epoch, mean over seeds");
+        caption.Code(figure.key).Text(" per epoch, mean over seeds");
         if (!figure.secondary_key.empty()) {
-          absl::StrAppend(md, "; dashed: `", figure.secondary_key,
-                          "` where it is >= 0 and differs from `", figure.key, "`");
+          caption.Text("; dashed: ")
+              .Code(figure.secondary_key)
+              .Text(" where it is >= 0 and differs from ")
+              .Code(figure.key);
         }
         break;
       case FigureKind::kSortedProfile:
-        absl::StrAppend(md, "`", figure.key,
-                        "` of the last epoch against rank (log-log), mean over seeds; thin lines: "
-                        "earlier epochs of the baseline");
+        caption.Code(figure.key)
+            .Text(
+                " of the last epoch against rank (log-log), mean over seeds; thin lines: earlier "
+                "epochs of the baseline");
         break;
     }
-    absl::StrAppend(md, ".");
+    caption.Text(".");
     if (f < context.figures.size() && !context.figures[f].rows_without_logs.empty()) {
-      absl::StrAppend(md, " Not plotted (no training log): ",
-                      absl::StrJoin(context.figures[f].rows_without_logs, ", "), ".");
+      caption.Text(absl::StrCat(" Not plotted (no training log): ",
+                                absl::StrJoin(context.figures[f].rows_without_logs, ", "), "."));
     }
-    absl::StrAppend(md, "\n");
   }
 }
 
-void AppendProvenance(const ReportData& data, const ReportContext& context, std::string* md) {
+void AddProvenance(const ReportData& data, const ReportContext& context, ReportDocument* document) {
   const ReportSpec& spec = data.spec;
-  absl::StrAppend(md, "\n## Provenance\n\n");
-  absl::StrAppend(md, "| Row | config | overrides | seeds | training wall time |\n");
-  absl::StrAppend(md, "| :--- | :--- | :--- | :--- | ---: |\n");
+  AddHeading(2, "Provenance", document);
+  Table* table = document->add_blocks()->mutable_table();
+  for (const char* label : {"Row", "config", "overrides", "seeds"}) {
+    AddColumn(label, Table::LEFT, table);
+  }
+  AddColumn("training wall time", Table::RIGHT, table);
   double total_seconds = 0;
   int runs_with_logs = 0, total_runs = 0;
   std::vector<std::string> without_env;
@@ -180,36 +220,46 @@ void AppendProvenance(const ReportData& data, const ReportContext& context, std:
       if (row_logs > 1)
         absl::StrAppend(&wall, " (", FormatDuration(row_seconds / row_logs), "/seed)");
     }
-    absl::StrAppend(md, "| ", Cell(row.label), " | ",
-                    row.config.empty() ? "none" : Code(row.config), " | ",
-                    row.overrides.empty() ? "none" : Code(row.overrides), " | ",
-                    Seeds(data.runs[r]), " | ", wall, " |\n");
+    Table::Row* cells = table->add_rows();
+    AddCell(cells).Text(row.label);
+    AddCodeOrNone(row.config, cells);
+    AddCodeOrNone(row.overrides, cells);
+    AddCell(cells).Text(Seeds(data.runs[r]));
+    AddCell(cells).Text(wall);
   }
-  absl::StrAppend(md, "\n- Profile: `", spec.profile, "`\n");
-  absl::StrAppend(md, "- Code version (git): ", EnvLine(data, "git_revision", true), "\n");
-  absl::StrAppend(md, "- LibTorch: ", EnvLine(data, "libtorch", false), "\n");
-  absl::StrAppend(md, "- Data: ", EnvLine(data, "dataset", false), "\n");
-  absl::StrAppend(md, "- Device: ", EnvLine(data, "device", false),
-                  "; intra-op threads: ", EnvLine(data, "intra_op_threads", false),
-                  "; BLAS: ", EnvLine(data, "blas", false), "\n");
+
+  BulletList* list = document->add_blocks()->mutable_bullet_list();
+  auto item = [list] { return SpanWriter(list->add_items()->mutable_spans()); };
+  item().Text("Profile: ").Code(spec.profile);
+  AddEnvValues(data, "git_revision", /*code=*/true, item().Text("Code version (git): "));
+  AddEnvValues(data, "libtorch", /*code=*/false, item().Text("LibTorch: "));
+  AddEnvValues(data, "dataset", /*code=*/false, item().Text("Data: "));
+  SpanWriter device = item().Text("Device: ");
+  AddEnvValues(data, "device", /*code=*/false, device);
+  device.Text("; intra-op threads: ");
+  AddEnvValues(data, "intra_op_threads", /*code=*/false, device);
+  device.Text("; BLAS: ");
+  AddEnvValues(data, "blas", /*code=*/false, device);
   const std::vector<std::string> started = DistinctEnv(data, "started");
   if (!started.empty()) {
     // ISO-8601 timestamps in one zone sort as text.
     const std::string first = *std::min_element(started.begin(), started.end());
     const std::string last = *std::max_element(started.begin(), started.end());
-    absl::StrAppend(
-        md, "- Runs started: ", first == last ? first : absl::StrCat(first, " to ", last), "\n");
+    item().Text("Runs started: ").Text(first == last ? first : absl::StrCat(first, " to ", last));
   }
   if (!without_env.empty()) {
-    absl::StrAppend(md, "- No env.txt listed for: ", absl::StrJoin(without_env, ", "), "\n");
+    item().Text("No env.txt listed for: ").Text(absl::StrJoin(without_env, ", "));
   }
-  absl::StrAppend(md, "- Training wall time (sum of per-epoch `seconds` in metrics.jsonl): ",
-                  runs_with_logs > 0 ? FormatDuration(total_seconds) : "not logged", " over ",
-                  runs_with_logs, " of ", total_runs, " runs\n");
-  absl::StrAppend(md, "- Machine (at report time): ", context.machine, "\n");
-  absl::StrAppend(md, "- Report generated: ",
-                  absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", context.generated, absl::UTCTimeZone()),
-                  "\n");
+  item()
+      .Text("Training wall time (sum of per-epoch ")
+      .Code("seconds")
+      .Text(absl::StrCat(
+          " in metrics.jsonl): ", runs_with_logs > 0 ? FormatDuration(total_seconds) : "not logged",
+          " over ", runs_with_logs, " of ", total_runs, " runs"));
+  item().Text("Machine (at report time): ").Text(context.machine);
+  item()
+      .Text("Report generated: ")
+      .Text(absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", context.generated, absl::UTCTimeZone()));
 }
 
 std::string CsvField(const std::string& text) {
@@ -238,18 +288,29 @@ std::string FigureFileName(const std::string& table, const std::string& figure_i
   return absl::StrCat(table, "_", figure_id, ".svg");
 }
 
-std::string RenderMarkdown(const ReportData& data, const ReportContext& context) {
+ReportDocument BuildReportDocument(const ReportData& data, const ReportContext& context) {
   const ReportSpec& spec = data.spec;
-  std::string md = absl::StrCat("<!-- @generated by //pipelines/report:make_report from ",
-                                context.spec_path, "; do not edit. -->\n");
-  absl::StrAppend(&md, "# ", spec.title, "\n\n");
-  absl::StrAppend(&md, "Table `", spec.table, "`, profile `", spec.profile, "`.\n");
-  if (!spec.notes.empty()) absl::StrAppend(&md, "\n", spec.notes, "\n");
-  absl::StrAppend(&md, "\n## Results\n\n");
-  AppendResults(data, &md);
-  AppendFigures(data, context, &md);
-  AppendProvenance(data, context, &md);
-  return md;
+  ReportDocument document;
+  GeneratedComment* generated = document.add_blocks()->mutable_generated();
+  generated->set_generator("//pipelines/report:make_report");
+  generated->set_source(context.spec_path);
+  AddHeading(1, spec.title, &document);
+  AddParagraph(&document)
+      .Text("Table ")
+      .Code(spec.table)
+      .Text(", profile ")
+      .Code(spec.profile)
+      .Text(".");
+  if (!spec.notes.empty()) AddParagraph(&document).Text(spec.notes);
+  AddHeading(2, "Results", &document);
+  AddResults(data, &document);
+  AddFigures(data, context, &document);
+  AddProvenance(data, context, &document);
+  return document;
+}
+
+std::string RenderMarkdown(const ReportData& data, const ReportContext& context) {
+  return RenderMarkdown(BuildReportDocument(data, context));
 }
 
 std::string RenderCsv(const ReportData& data) {

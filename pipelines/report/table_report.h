@@ -1,6 +1,6 @@
-// Renders a loaded report as the paper-style Markdown table (mean ± std over seeds, published
-// value, difference to the baseline and a Welch t-test mark), figures and a provenance block,
-// and as a long-format CSV of the raw per-seed values.
+// Turns a loaded report into its document (report_document.proto): the paper-style table (mean ±
+// std over seeds, published value, difference to the baseline and a Welch t-test mark), figures
+// and a provenance block; and into a long-format CSV of the raw per-seed values.
 #ifndef PIPELINES_REPORT_TABLE_REPORT_H_
 #define PIPELINES_REPORT_TABLE_REPORT_H_
 
@@ -9,11 +9,12 @@
 
 #include "absl/time/time.h"
 #include "pipelines/report/figures.h"
+#include "pipelines/report/report_document.pb.h"
 #include "pipelines/report/run_results.h"
 
 namespace mochi::report {
 
-// What the Markdown states besides the results; fixed in tests, read from the system in main.
+// What the report states besides the results; fixed in tests, read from the system in main.
 struct ReportContext {
   std::string spec_path;        // named in the @generated line
   std::string machine;          // DescribeThisMachine()
@@ -30,6 +31,9 @@ std::string FormatSigned(double value, int digits);
 // File names the report uses for a figure: "<table>_<figure id>.svg".
 std::string FigureFileName(const std::string& table, const std::string& figure_id);
 
+ReportDocument BuildReportDocument(const ReportData& data, const ReportContext& context);
+
+// RenderMarkdown (document_markdown.h) of BuildReportDocument: the <table>.md file.
 std::string RenderMarkdown(const ReportData& data, const ReportContext& context);
 
 // Header "row_id,label,seed,column,value,published", then one line per row x seed x column.

@@ -6,7 +6,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "mochi/port/text_proto.h"
-#include "pipelines/report/markdown_html.h"
+#include "pipelines/report/report_document.h"
 #include "tests/pipelines/report/fake_results.h"
 #include "tests/testing/status_matchers.h"
 
@@ -17,54 +17,51 @@ using ::mochi::testing::StatusIs;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-TEST(MarkdownHtmlTest, HeadingsParagraphsListsAndCode) {
-  const std::string html = MarkdownToHtml(
-      "<!-- @generated; do not edit. -->\n# Table 1: <IN-100>\n\nFirst line\nsecond `a<b` "
-      "**bold** [csv](t.csv).\n\n- one\n- two `x`\n\n```\nraw <b>\n```\n");
-  EXPECT_THAT(html, Not(HasSubstr("generated")));
-  EXPECT_THAT(html, HasSubstr("<h1 id=\"table-1-in-100\">Table 1: &lt;IN-100&gt;</h1>\n"));
-  EXPECT_THAT(html, HasSubstr("<p>First line second <code>a&lt;b</code> <strong>bold</strong> "
-                              "<a href=\"t.csv\">csv</a>.</p>\n"));
-  EXPECT_THAT(html, HasSubstr("<ul>\n<li>one</li>\n<li>two <code>x</code></li>\n</ul>\n"));
-  EXPECT_THAT(html, HasSubstr("<pre><code>raw &lt;b&gt;</code></pre>"));
+// Writes <dir>/<name>.report.json holding the document of `text_proto`.
+void WriteDocument(const std::string& dir, const std::string& name, const std::string& text_proto) {
+  ReportDocument document;
+  MOCHI_ASSERT_OK(ParseTextProto(text_proto, name, &document));
+  auto json = ReportDocumentToJson(document);
+  MOCHI_ASSERT_OK(json);
+  testing::WriteFile(dir, name + ".report.json", *json);
 }
 
-TEST(MarkdownHtmlTest, TablesKeepTheSignificanceStarAndEscapedPipes) {
-  const std::string html = MarkdownToHtml(
-      "| Method | top-1 | p |\n| :--- | ---: | ---: |\n| MoCHi \\| x | 86.00 ± 1.00 (3 seeds) | "
-      "0.004 * |\n| `a\\|b` | 1 |\n");
-  EXPECT_THAT(html, HasSubstr("<th class=\"left\">Method</th><th class=\"right\">top-1</th>"));
-  EXPECT_THAT(html, HasSubstr("<td class=\"left\">MoCHi | x</td><td class=\"right\">86.00 ± 1.00 "
-                              "(3 seeds)</td><td class=\"right\">0.004 *</td>"));
-  // Short rows are padded to the header's width.
-  EXPECT_THAT(html, HasSubstr("<td class=\"left\"><code>a|b</code></td><td class=\"right\">1</td>"
-                              "<td class=\"right\"></td>"));
-}
-
-TEST(MarkdownHtmlTest, ImagesGetThePrefix) {
-  MarkdownOptions options;
-  options.url_prefix = "reports/";
-  options.id_prefix = "t1-";
-  const std::string html = MarkdownToHtml(
-      "## Figures\n\n![Proxy \"acc\"](t1_proxy.svg)\n\n![abs](https://x/y.svg)\n", options);
-  EXPECT_THAT(html, HasSubstr("<h2 id=\"t1-figures\">"));
-  EXPECT_THAT(html, HasSubstr("<img src=\"reports/t1_proxy.svg\" alt=\"Proxy &quot;acc&quot;\">"));
-  EXPECT_THAT(html, HasSubstr("<img src=\"https://x/y.svg\""));
-}
-
-TEST(HtmlIndexTest, ListsAndRendersEveryReport) {
+TEST(HtmlIndexTest, ListsAndRendersEveryReportDocument) {
   const std::string dir = testing::TestDir("html_index_test");
-  testing::WriteFile(dir, "table2.md", "# Second table\n\n| a | b |\n|---|---|\n| 1 | 2 |\n");
-  testing::WriteFile(dir, "table1.md", "# First table\n\n![fig](table1_proxy.svg)\n");
+  WriteDocument(dir, "table2", R"pb(
+    blocks { heading { level: 1 text: "Second table" } }
+    blocks {
+      table {
+        header { spans { text: "a" } }
+        header { spans { text: "b" } }
+        rows {
+          cells { spans { text: "1" } }
+          cells { spans { text: "2" } }
+        }
+      }
+    }
+  )pb");
+  WriteDocument(dir, "table1", R"pb(
+    blocks { generated { generator: "make_report" source: "spec.json" } }
+    blocks { heading { level: 1 text: "First table" } }
+    blocks { image { src: "table1_proxy.svg" alt: "fig" } }
+  )pb");
+  WriteDocument(dir, "untitled", "");
+  testing::WriteFile(dir, "table1.md", "# First table, as Markdown\n");
   testing::WriteFile(dir, "table1.csv", "row_id\n");
+  testing::WriteFile(dir, "old.md", "# A report without a document\n");
+  testing::WriteFile(dir, "README.md", "# Reports\n\nWritten by hand.\n");
   testing::WriteFile(dir, "notes.txt", "not a report");
-  auto reports = ScanReports(dir);
-  MOCHI_ASSERT_OK(reports);
-  ASSERT_EQ(reports->size(), 2u);
-  EXPECT_EQ((*reports)[0].name, "table1");
-  EXPECT_EQ((*reports)[0].title, "First table");
-  EXPECT_TRUE((*reports)[0].has_csv);
-  EXPECT_FALSE((*reports)[1].has_csv);
+  auto index = ScanReports(dir);
+  MOCHI_ASSERT_OK(index);
+  EXPECT_TRUE(index->has_readme);
+  ASSERT_EQ(index->reports.size(), 3u);
+  EXPECT_EQ(index->reports[0].name, "table1");
+  EXPECT_EQ(index->reports[0].title, "First table");
+  EXPECT_TRUE(index->reports[0].has_csv);
+  EXPECT_EQ(index->reports[1].name, "table2");
+  EXPECT_FALSE(index->reports[1].has_csv);
+  EXPECT_EQ(index->reports[2].title, "untitled");  // no heading: the file name
 
   MOCHI_ASSERT_OK(WriteIndex(dir, dir + "/index.html"));
   auto html = ReadFileToString(dir + "/index.html");
@@ -76,9 +73,16 @@ TEST(HtmlIndexTest, ListsAndRendersEveryReport) {
                                "href=\"table1.csv\">table1.csv</a>)</span></li>"));
   EXPECT_THAT(*html, HasSubstr("<a href=\"#report-table2\">Second table</a>"));
   EXPECT_LT(html->find("report-table1"), html->find("report-table2"));
-  EXPECT_THAT(*html, HasSubstr("<section class=\"report\" id=\"report-table1\">"));
-  EXPECT_THAT(*html, HasSubstr("<img src=\"table1_proxy.svg\" alt=\"fig\">"));
+  EXPECT_THAT(*html, HasSubstr("<section class=\"report\" id=\"report-table1\">\n"
+                               "<h1 id=\"table1-first-table\">First table</h1>\n"
+                               "<p><img src=\"table1_proxy.svg\" alt=\"fig\"></p>\n"
+                               "</section>\n"));
   EXPECT_THAT(*html, HasSubstr("<td>1</td><td>2</td>"));
+  // README.md is linked from the header, not rendered; Markdown files are not read.
+  EXPECT_THAT(*html, HasSubstr("<a href=\"README.md\">README.md</a>"));
+  EXPECT_THAT(*html, Not(HasSubstr("Written by hand")));
+  EXPECT_THAT(*html, Not(HasSubstr("as Markdown")));
+  EXPECT_THAT(*html, Not(HasSubstr("without a document")));
   EXPECT_THAT(*html, Not(HasSubstr("not a report")));
   EXPECT_THAT(*html, HasSubstr("</html>\n"));
 }
@@ -86,12 +90,34 @@ TEST(HtmlIndexTest, ListsAndRendersEveryReport) {
 TEST(HtmlIndexTest, PageOutsideTheReportsDirLinksIntoIt) {
   const std::string dir = testing::TestDir("html_index_outside");
   std::filesystem::create_directories(dir + "/reports");
-  testing::WriteFile(dir + "/reports", "t.md", "# T\n\n![f](t_f.svg)\n");
+  WriteDocument(dir + "/reports", "t", R"pb(
+    blocks { heading { level: 1 text: "T" } }
+    blocks { image { src: "t_f.svg" alt: "f" } }
+  )pb");
+  testing::WriteFile(dir + "/reports", "README.md", "# Reports\n");
   MOCHI_ASSERT_OK(WriteIndex(dir + "/reports", dir + "/index.html"));
   auto html = ReadFileToString(dir + "/index.html");
   MOCHI_ASSERT_OK(html);
   EXPECT_THAT(*html, HasSubstr("<img src=\"reports/t_f.svg\""));
   EXPECT_THAT(*html, HasSubstr("href=\"reports/t.md\""));
+  EXPECT_THAT(*html, HasSubstr("href=\"reports/README.md\""));
+}
+
+TEST(HtmlIndexTest, NoDocuments) {
+  const std::string dir = testing::TestDir("html_index_empty");
+  auto index = ScanReports(dir);
+  MOCHI_ASSERT_OK(index);
+  EXPECT_FALSE(index->has_readme);
+  const std::string html = RenderIndexHtml(*index, "");
+  EXPECT_THAT(html, HasSubstr("<p>No reports (*.report.json) found.</p>"));
+  EXPECT_THAT(html, Not(HasSubstr("README")));
+}
+
+TEST(HtmlIndexTest, BadDocumentIsAnError) {
+  const std::string dir = testing::TestDir("html_index_bad");
+  testing::WriteFile(dir, "t.report.json", "{\"blocks\": 3}");
+  EXPECT_THAT(ScanReports(dir),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("t.report.json")));
 }
 
 TEST(HtmlIndexTest, MissingDirectory) {

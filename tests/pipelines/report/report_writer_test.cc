@@ -7,6 +7,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "mochi/port/text_proto.h"
+#include "pipelines/report/document_markdown.h"
+#include "pipelines/report/report_document.h"
 #include "tests/pipelines/report/fake_results.h"
 #include "tests/testing/status_matchers.h"
 
@@ -20,19 +22,23 @@ using ::testing::EndsWith;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-TEST(ReportWriterTest, WritesMarkdownCsvAndOneSvgPerFigure) {
+TEST(ReportWriterTest, WritesMarkdownDocumentCsvAndOneSvgPerFigure) {
   const std::string dir = testing::TestDir("report_writer_test");
   const std::string out = dir + "/out";
   auto written = WriteReport({testing::WriteFakeSpec(dir), out, "", "Test CPU", absl::UnixEpoch()});
   MOCHI_ASSERT_OK(written);
-  EXPECT_THAT(*written,
-              ElementsAre(EndsWith("/tablex_proxy_accuracy.svg"), EndsWith("/tablex_hardness.svg"),
-                          EndsWith("/tablex.md"), EndsWith("/tablex.csv")));
+  EXPECT_THAT(*written, ElementsAre(EndsWith("/tablex_proxy_accuracy.svg"),
+                                    EndsWith("/tablex_hardness.svg"), EndsWith("/tablex.md"),
+                                    EndsWith("/tablex.report.json"), EndsWith("/tablex.csv")));
   auto md = ReadFileToString(out + "/tablex.md");
   MOCHI_ASSERT_OK(md);
   EXPECT_THAT(*md, HasSubstr("| MoCHi (16, 32, 8) | 86.00 ± 1.00 (3 seeds) | unknown | +5.00 | "
                              "0.004 * |"));
   EXPECT_THAT(*md, HasSubstr("- Report generated: 1970-01-01 00:00:00 UTC"));
+  // The document beside it is what the Markdown was rendered from.
+  auto document = ReadReportDocument(out + "/tablex.report.json");
+  MOCHI_ASSERT_OK(document);
+  EXPECT_EQ(RenderMarkdown(*document), *md);
   auto svg = ReadFileToString(out + "/tablex_hardness.svg");
   MOCHI_ASSERT_OK(svg);
   EXPECT_THAT(*svg, StartsWith("<svg "));
