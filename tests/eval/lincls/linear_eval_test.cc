@@ -126,7 +126,7 @@ TEST(LinearEvalTest, RandomInitNeedsNoCheckpointButTheArchitecture) {
   std::filesystem::copy_file(TinyMocoRun() + "/config.pbtxt", dir + "/config.pbtxt");
   const LinearEvalRun run{dir, FeatureSource::kRandomInit, dir + "/out.json"};
   MOCHI_ASSERT_OK(RunLinearEval(SmallEval(), run));
-  EXPECT_EQ(ReadJson(run.output)["checkpoint_md5"], "none");
+  EXPECT_EQ(ReadResult(run.output).checkpoint_md5(), "none");
 }
 
 }  // namespace
