@@ -45,7 +45,7 @@ absl::StatusOr<models::ResNet> BuildDetectionBackbone(const proto::DetectionConf
         "checkpoint ", path, " holds a ", DescribeBackbone(pretrained->config.backbone()),
         " backbone but the detection config asks for ", DescribeBackbone(config.backbone())));
   }
-  return pretrained->moco->encoder_q->backbone;
+  return pretrained->model.backbone;
 }
 
 FasterRcnnOptions BuildFasterRcnnOptions(const proto::DetectionConfig& c) {

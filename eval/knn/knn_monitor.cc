@@ -34,7 +34,7 @@ class KnnMonitorHook : public HookBase {
     std::fprintf(stderr, "kNN eval: features of %lld train and %lld test images...\n",
                  static_cast<long long>(train_set.size()),
                  static_cast<long long>(test_set->size()));
-    models::ResNet backbone = context_.moco->encoder_q->backbone;
+    models::ResNet backbone = context_.backbone;
     MOCHI_ASSIGN_OR_RETURN(Features train,
                            ExtractFeatures(backbone, train_set, geometry, context_.device));
     MOCHI_ASSIGN_OR_RETURN(Features test,

@@ -139,13 +139,12 @@ absl::Status RunLinearEval(const proto::LinearEvalConfig& config, const LinearEv
     at::manual_seed(config.run().seed());
     const bool trained = run.source == FeatureSource::kCheckpoint;
     MOCHI_ASSIGN_OR_RETURN(PretrainedModel pretrained, LoadPretrainedModel(run.run_dir, trained));
-    ssl::Moco moco = pretrained.moco;
     if (trained) {
       MOCHI_ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(pretrained.checkpoint_path));
       checkpoint_md5 = data::Md5Hex(bytes);
     }
-    moco->to(device);
-    models::ResNet backbone = moco->encoder_q->backbone;
+    models::ResNet backbone = pretrained.model.backbone;
+    backbone->to(device);
     backbone->eval();  // frozen BN statistics, as main_lincls
     featurizer = [backbone, device](const at::Tensor& images) mutable {
       return backbone->forward_features(images.to(device));  // the probe trains on `device`

@@ -332,7 +332,11 @@ proto::VocMetrics VocEvalResultToProto(const VocEvalResult& result) {
   metrics.set_ap(result.ap);
   metrics.set_ap50(result.ap50);
   metrics.set_ap75(result.ap75);
-  for (const VocClassResult& c : result.classes) (*metrics.mutable_per_class_ap50())[c.name] = c.ap[0];
+  for (const VocClassResult& c : result.classes) {
+    proto::VocClassMetrics& per_class = *metrics.add_per_class();
+    per_class.set_name(c.name);
+    per_class.set_ap50(c.ap[0]);
+  }
   return metrics;
 }
 

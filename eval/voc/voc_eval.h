@@ -124,7 +124,7 @@ struct VocEvalResult {
 // InvalidArgument names the file, line and problem.
 absl::StatusOr<VocEvalResult> EvaluateVoc(const VocEvalOptions& options);
 
-// The result as results.proto's VocMetrics (percent): metric, ap, ap50, ap75, per_class_ap50.
+// The result as results.proto's VocMetrics (percent): metric, ap, ap50, ap75, per-class AP50.
 proto::VocMetrics VocEvalResultToProto(const VocEvalResult& result);
 
 }  // namespace mochi::eval::voc

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -234,6 +235,28 @@ void CheckMoco(const proto::MoCo& m, int batch_size, int epochs, const std::stri
 
 }  // namespace
 
+namespace {
+
+// OK unless merging `override_text` into the config file at `path` changed its objective.
+absl::Status CheckObjectiveKept(const std::string& path, const std::string& override_text,
+                                const proto::PretrainConfig& merged) {
+  proto::PretrainConfig file;
+  MOCHI_RETURN_IF_ERROR(ParseTextProtoFile(path, &file));
+  if (file.objective_case() == merged.objective_case() ||
+      file.objective_case() == proto::PretrainConfig::OBJECTIVE_NOT_SET) {
+    return absl::OkStatus();
+  }
+  const auto name = [](const proto::PretrainConfig& c) {
+    return c.GetDescriptor()->FindFieldByNumber(c.objective_case())->name();
+  };
+  return absl::InvalidArgumentError(absl::StrCat(
+      path, ": the override '", override_text, "' sets `", name(merged),
+      "`, but the config's objective is `", name(file),
+      "`: an override cannot change what is trained (use a config of that objective)"));
+}
+
+}  // namespace
+
 int TransformedChannels(proto::Augmentation::GrayscaleInput policy, int input_channels) {
   return input_channels == 1 && policy == proto::Augmentation::KEEP_GRAY ? 1 : 3;
 }
@@ -244,7 +267,8 @@ absl::Status Validate(const proto::PretrainConfig& c) {
   v.Missing(c.has_dataset(), "dataset");
   v.Missing(c.has_augmentation(), "augmentation");
   v.Missing(c.has_backbone(), "backbone");
-  v.Missing(c.has_moco(), "moco");
+  v.Missing(c.objective_case() != proto::PretrainConfig::OBJECTIVE_NOT_SET,
+            "the objective (moco or supervised)");
   v.Missing(c.has_optimizer(), "optimizer");
   v.Check(c.epochs() > 0, "epochs", c.epochs(), "must be > 0");
   v.Check(c.batch_size() > 0, "batch_size", c.batch_size(), "must be > 0");
@@ -266,17 +290,19 @@ absl::Status Validate(const proto::PretrainConfig& c) {
               absl::StrCat("must equal the augmentation's output channels (", channels, ")"));
     }
   }
-  v.Check(c.head().output_dim() > 0, "head.output_dim", c.head().output_dim(), "must be > 0");
-  v.Check(c.head().hidden_dim() >= 0, "head.hidden_dim", c.head().hidden_dim(),
-          "must be >= 0 (0 = backbone feature dim)");
-  if (c.has_moco()) CheckMoco(c.moco(), c.batch_size(), c.epochs(), "moco", v);
-  if (c.has_optimizer()) CheckOptimizer(c.optimizer(), c.epochs(), "optimizer", v);
+  if (c.has_moco()) {
+    v.Check(c.head().output_dim() > 0, "head.output_dim", c.head().output_dim(), "must be > 0");
+    v.Check(c.head().hidden_dim() >= 0, "head.hidden_dim", c.head().hidden_dim(),
+            "must be >= 0 (0 = backbone feature dim)");
+    CheckMoco(c.moco(), c.batch_size(), c.epochs(), "moco", v);
+  }
   if (c.has_supervised()) {
     v.Check(c.supervised().num_classes() > 0, "supervised.num_classes",
             c.supervised().num_classes(), "must be > 0");
-    v.Check(!c.moco().has_mixing(), "moco.mixing", "set",
-            "a supervised run has no negatives to mix: remove it");
+    v.Check(!c.has_head(), "head", "set",
+            "the supervised baseline has no projection head (MoCo's): remove it");
   }
+  if (c.has_optimizer()) CheckOptimizer(c.optimizer(), c.epochs(), "optimizer", v);
   return v.ToStatus();
 }
 
@@ -443,6 +469,10 @@ absl::StatusOr<Config> LoadConfig(const std::string& path, const std::string& ov
   MOCHI_RETURN_IF_ERROR(ParseTextProtoFile(path, &config));
   if (!override_text.empty()) {
     MOCHI_RETURN_IF_ERROR(MergeTextProto(override_text, "--override", &config));
+    if constexpr (std::is_same_v<Config, proto::PretrainConfig>) {
+      // Merging `moco { ... }` into a supervised config would silently make it a MoCo run.
+      MOCHI_RETURN_IF_ERROR(CheckObjectiveKept(path, override_text, config));
+    }
   }
   absl::Status status = Validate(config);
   if (!status.ok()) {

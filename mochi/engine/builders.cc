@@ -13,11 +13,6 @@
 #include "mochi/port/torch_status.h"
 
 namespace mochi {
-namespace {
-
-constexpr char kSupervisedClassifier[] = "supervised_classifier";
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<data::Dataset>> BuildDataset(const proto::Dataset& config) {
   switch (config.source_case()) {
@@ -138,6 +133,9 @@ models::ResNetOptions BuildResNetOptions(const proto::Backbone& c, int64_t num_c
 }
 
 absl::StatusOr<ssl::Moco> BuildMoco(const proto::PretrainConfig& config) {
+  if (!config.has_moco()) {
+    return absl::FailedPreconditionError("MoCo needs a config whose objective is moco");
+  }
   auto make_encoder = [&]() -> absl::StatusOr<ssl::Encoder> {
     MOCHI_ASSIGN_OR_RETURN(models::ResNet backbone,
                            models::MakeResNet(BuildResNetOptions(config.backbone(), 0)));
@@ -162,22 +160,34 @@ absl::StatusOr<ssl::Moco> BuildMoco(const proto::PretrainConfig& config) {
   ssl::Moco moco{nullptr};
   MOCHI_RETURN_IF_ERROR(TorchToStatus("building MoCo", [&] {
     moco = ssl::Moco(query, key, options);
-    if (config.has_supervised()) {
-      moco->register_module(kSupervisedClassifier,
-                            torch::nn::Linear(query->backbone->feature_dim(),
-                                              config.supervised().num_classes()));
-    }
-      // Conv weights in the images' layout, so no step converts them.
+    // Conv weights in the images' layout, so no step converts them.
     if (options.channels_last) models::ToChannelsLast(*moco);
   }));
   return moco;
 }
 
-torch::nn::Linear SupervisedClassifier(ssl::MocoImpl& moco) {
-  const auto children = moco.named_children();
-  const std::shared_ptr<torch::nn::Module>* found = children.find(kSupervisedClassifier);
-  if (found == nullptr) return nullptr;
-  return torch::nn::Linear(std::dynamic_pointer_cast<torch::nn::LinearImpl>(*found));
+absl::StatusOr<models::Classifier> BuildSupervisedModel(const proto::PretrainConfig& config) {
+  if (!config.has_supervised()) {
+    return absl::FailedPreconditionError(
+        "the supervised model needs a config whose objective is supervised");
+  }
+  MOCHI_ASSIGN_OR_RETURN(models::ResNet backbone,
+                         models::MakeResNet(BuildResNetOptions(config.backbone(), 0)));
+  models::Classifier model{nullptr};
+  MOCHI_RETURN_IF_ERROR(TorchToStatus("building the supervised model", [&] {
+    model = models::Classifier(backbone, config.supervised().num_classes());
+    if (config.run().channels_last()) models::ToChannelsLast(*model);
+  }));
+  return model;
+}
+
+absl::StatusOr<PretrainModel> BuildPretrainModel(const proto::PretrainConfig& config) {
+  if (config.has_supervised()) {
+    MOCHI_ASSIGN_OR_RETURN(models::Classifier model, BuildSupervisedModel(config));
+    return PretrainModel{model.ptr(), model->backbone};
+  }
+  MOCHI_ASSIGN_OR_RETURN(ssl::Moco moco, BuildMoco(config));
+  return PretrainModel{moco.ptr(), moco->encoder_q->backbone};
 }
 
 std::unique_ptr<ssl::MixingOptions> BuildMixingOptions(const proto::MoCo& config) {

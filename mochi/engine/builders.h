@@ -10,12 +10,13 @@
 #include "mochi/data/augment.h"
 #include "mochi/data/dataset.h"
 #include "mochi/data/loader.h"
+#include "mochi/models/classifier.h"
 #include "mochi/models/resnet.h"
 #include "mochi/port/paths.h"
 #include "mochi/proto/pretrain.pb.h"
 #include "mochi/ssl/hard_negative_mixing.h"
 #include "mochi/ssl/moco.h"
-#include "torch/nn/modules/linear.h"
+#include "torch/nn/module.h"
 
 namespace mochi {
 
@@ -30,12 +31,22 @@ absl::StatusOr<data::SampleTransform> BuildViewTransform(const proto::Augmentati
 
 models::ResNetOptions BuildResNetOptions(const proto::Backbone& config, int64_t num_classes);
 
-// MoCo's encoders and queue; for a supervised config also its linear classifier, registered in
-// the module as "supervised_classifier" so both objectives' checkpoints load the same way.
+// MoCo's encoders (backbone + projection head) and queue. FailedPrecondition unless the config's
+// objective is moco.
 absl::StatusOr<ssl::Moco> BuildMoco(const proto::PretrainConfig& config);
 
-// The supervised classifier BuildMoco registered; null for a MoCo config.
-torch::nn::Linear SupervisedClassifier(ssl::MocoImpl& moco);
+// The supervised baseline's backbone and linear classifier. FailedPrecondition unless the config's
+// objective is supervised.
+absl::StatusOr<models::Classifier> BuildSupervisedModel(const proto::PretrainConfig& config);
+
+// What a pretraining trains, as its checkpoint holds it: MoCo or the supervised classifier, by
+// the config's objective. `backbone` (inside `module`) is the representation evaluations read:
+// MoCo's query backbone, or the classifier's.
+struct PretrainModel {
+  std::shared_ptr<torch::nn::Module> module;
+  models::ResNet backbone{nullptr};
+};
+absl::StatusOr<PretrainModel> BuildPretrainModel(const proto::PretrainConfig& config);
 
 // Null when the config has no mixing.
 std::unique_ptr<ssl::MixingOptions> BuildMixingOptions(const proto::MoCo& config);

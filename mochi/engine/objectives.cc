@@ -129,12 +129,11 @@ EpochMetrics MocoObjective::Summary() const {
           mix_,   statistics_->Fields()};
 }
 
-SupervisedObjective::SupervisedObjective(models::ResNet backbone, torch::nn::Linear classifier,
+SupervisedObjective::SupervisedObjective(models::Classifier model,
                                          torch::optim::Optimizer& optimizer,
                                          std::vector<at::Tensor> trained,
                                          dist::Communicator& communicator, at::Device device)
-    : backbone_(std::move(backbone)),
-      classifier_(std::move(classifier)),
+    : model_(std::move(model)),
       optimizer_(optimizer),
       trained_(std::move(trained)),
       communicator_(communicator),
@@ -144,8 +143,7 @@ void SupervisedObjective::BeginEpoch(const TrainerState&) { loss_sum_ = correct_
 
 absl::Status SupervisedObjective::Step(const data::Batch& batch) {
   return TorchToStatus("training step", [&] {
-    const at::Tensor features = backbone_->forward_features(batch.views[0].to(device_));
-    const at::Tensor logits = classifier_(features);
+    const at::Tensor logits = model_->forward(batch.views[0].to(device_));
     const at::Tensor labels = batch.labels.to(device_);
     const at::Tensor loss = torch::nn::functional::cross_entropy(logits, labels);
     optimizer_.zero_grad();

@@ -12,9 +12,9 @@
 #include "ATen/core/Tensor.h"
 #include "mochi/dist/communicator.h"
 #include "mochi/engine/trainer.h"
+#include "mochi/models/classifier.h"
 #include "mochi/ssl/hard_negative_mixing.h"
 #include "mochi/ssl/moco.h"
-#include "torch/nn/modules/linear.h"
 #include "torch/optim/optimizer.h"
 
 namespace mochi {
@@ -52,21 +52,19 @@ class MocoObjective : public Objective {
   std::unique_ptr<Statistics> statistics_;
 };
 
-// Cross-entropy of `classifier` on the backbone's features of one view; "proxy" accuracy is the
-// training top-1.
+// Cross-entropy of the classifier's logits on one view; "proxy" accuracy is the training top-1.
 class SupervisedObjective : public Objective {
  public:
-  SupervisedObjective(models::ResNet backbone, torch::nn::Linear classifier,
-                      torch::optim::Optimizer& optimizer, std::vector<at::Tensor> trained,
-                      dist::Communicator& communicator, at::Device device);
+  SupervisedObjective(models::Classifier model, torch::optim::Optimizer& optimizer,
+                      std::vector<at::Tensor> trained, dist::Communicator& communicator,
+                      at::Device device);
 
   void BeginEpoch(const TrainerState& state) override;
   absl::Status Step(const data::Batch& batch) override;
   EpochMetrics Summary() const override;
 
  private:
-  models::ResNet backbone_;
-  torch::nn::Linear classifier_;
+  models::Classifier model_;
   torch::optim::Optimizer& optimizer_;
   const std::vector<at::Tensor> trained_;
   dist::Communicator& communicator_;

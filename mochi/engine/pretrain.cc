@@ -94,24 +94,29 @@ absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunO
   MOCHI_ASSIGN_OR_RETURN(std::unique_ptr<data::DataLoader> loader,
                          data::DataLoader::Create(dataset.get(), transform, loader_options));
 
-  MOCHI_ASSIGN_OR_RETURN(ssl::Moco moco, BuildMoco(config));
-  moco->to(device);
-  moco->set_communicator(communicator.get());
+  // What is trained, as the checkpoint holds it: MoCo, or the supervised classifier.
+  ssl::Moco moco{nullptr};
+  models::Classifier classifier{nullptr};
+  std::shared_ptr<torch::nn::Module> model;
+  if (supervised) {
+    MOCHI_ASSIGN_OR_RETURN(classifier, BuildSupervisedModel(config));
+    model = classifier.ptr();
+  } else {
+    MOCHI_ASSIGN_OR_RETURN(moco, BuildMoco(config));
+    moco->set_communicator(communicator.get());
+    model = moco.ptr();
+  }
+  model->to(device);
   {
     // Identical starting weights everywhere (DDP broadcasts them from rank 0 too).
     torch::NoGradGuard no_grad;
-    for (const at::Tensor& p : moco->parameters()) communicator->Broadcast(p.detach(), 0);
-    for (const at::Tensor& b : moco->buffers()) communicator->Broadcast(b, 0);
+    for (const at::Tensor& p : model->parameters()) communicator->Broadcast(p.detach(), 0);
+    for (const at::Tensor& b : model->buffers()) communicator->Broadcast(b, 0);
   }
-  const std::unique_ptr<ssl::MixingOptions> mixing = BuildMixingOptions(config.moco());
-  // What the optimizer moves: MoCo's query encoder, or the supervised backbone and classifier
-  // (the unused projection head has no gradient to average across processes).
-  torch::nn::Linear classifier = SupervisedClassifier(*moco);
-  std::vector<at::Tensor> trained = moco->encoder_q->parameters();
-  if (supervised) {
-    trained = moco->encoder_q->backbone->parameters();
-    for (const at::Tensor& p : classifier->parameters()) trained.push_back(p);
-  }
+  // What the optimizer moves: MoCo's query encoder (the key encoder follows it by momentum), or
+  // the whole classifier.
+  const std::vector<at::Tensor> trained =
+      supervised ? classifier->parameters() : moco->encoder_q->parameters();
   torch::optim::SGD optimizer(trained,
                               torch::optim::SGDOptions(config.optimizer().base_lr())
                                   .momentum(config.optimizer().momentum())
@@ -126,7 +131,7 @@ absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunO
   position.config_text = ToTextProto(config);
   if (options.resume && std::filesystem::exists(checkpoint_path)) {
     MOCHI_ASSIGN_OR_RETURN(position,
-                           LoadCheckpoint(checkpoint_path, *moco, &optimizer, generators));
+                           LoadCheckpoint(checkpoint_path, *model, &optimizer, generators));
     proto::PretrainConfig saved;
     MOCHI_RETURN_IF_ERROR(ParseTextProto(position.config_text, checkpoint_path, &saved));
     if (ResumeIdentity(saved) != ResumeIdentity(config)) {
@@ -156,10 +161,12 @@ absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunO
   }
 
   std::unique_ptr<Objective> objective;
+  std::unique_ptr<ssl::MixingOptions> mixing;  // MoCHi's (N, s, s'); null for MoCo-v2
   if (supervised) {
-    objective = std::make_unique<SupervisedObjective>(moco->encoder_q->backbone, classifier,
-                                                      optimizer, trained, *communicator, device);
+    objective = std::make_unique<SupervisedObjective>(classifier, optimizer, trained,
+                                                      *communicator, device);
   } else {
+    mixing = BuildMixingOptions(config.moco());
     MocoObjectiveOptions moco_options;
     moco_options.mixing = mixing.get();
     moco_options.mixing_start_epoch = config.moco().mixing().start_epoch();
@@ -181,9 +188,10 @@ absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunO
       std::make_unique<StopHook>(*communicator, device, options.max_steps, checkpoint_path));
   if (is_chief) hooks.push_back(std::make_unique<EpochMetricsHook>(*metrics));
   hooks.push_back(std::make_unique<CheckpointHook>(checkpoint_path,
-                                                   config.checkpoint_every_epochs(), *moco,
+                                                   config.checkpoint_every_epochs(), *model,
                                                    optimizer, generators, *communicator));
-  const PretrainContext context{&config, moco.get(), dataset.get(), device, dir, is_chief};
+  const models::ResNet backbone = supervised ? classifier->backbone : moco->encoder_q->backbone;
+  const PretrainContext context{&config, backbone, dataset.get(), device, dir, is_chief};
   for (const PretrainHookFactory& factory : options.extra_hooks) {
     MOCHI_ASSIGN_OR_RETURN(std::unique_ptr<HookBase> hook, factory(context));
     if (hook != nullptr) hooks.push_back(std::move(hook));

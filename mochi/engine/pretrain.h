@@ -15,15 +15,15 @@
 #include "mochi/data/dataset.h"
 #include "mochi/engine/hooks.h"
 #include "mochi/engine/trainer.h"
+#include "mochi/models/resnet.h"
 #include "mochi/proto/pretrain.pb.h"
-#include "mochi/ssl/moco.h"
 
 namespace mochi {
 
 // What a run offers the hooks it is given (valid while RunPretrain runs).
 struct PretrainContext {
   const proto::PretrainConfig* config;
-  ssl::MocoImpl* moco;               // the model being trained
+  models::ResNet backbone;           // the representation being trained
   const data::Dataset* train_set;
   c10::Device device;
   std::string output_dir;

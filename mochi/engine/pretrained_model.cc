@@ -19,9 +19,10 @@ absl::StatusOr<PretrainedModel> LoadPretrainedModel(const std::string& run, bool
   model.checkpoint_path = is_file ? run : run_dir + "/checkpoint.pt";
   MOCHI_ASSIGN_OR_RETURN(model.config,
                          LoadConfig<proto::PretrainConfig>(run_dir + "/config.pbtxt"));
-  MOCHI_ASSIGN_OR_RETURN(model.moco, BuildMoco(model.config));
+  MOCHI_ASSIGN_OR_RETURN(model.model, BuildPretrainModel(model.config));
   if (load_weights) {
-    MOCHI_RETURN_IF_ERROR(LoadCheckpoint(model.checkpoint_path, *model.moco, nullptr, {}).status());
+    MOCHI_RETURN_IF_ERROR(
+        LoadCheckpoint(model.checkpoint_path, *model.model.module, nullptr, {}).status());
   }
   return model;
 }

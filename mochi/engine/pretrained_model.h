@@ -6,15 +6,16 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "mochi/engine/builders.h"
 #include "mochi/proto/pretrain.pb.h"
-#include "mochi/ssl/moco.h"
 
 namespace mochi {
 
 struct PretrainedModel {
   proto::PretrainConfig config;  // the run's config.pbtxt, validated
-  ssl::Moco moco{nullptr};       // the backbone is moco->encoder_q->backbone
-  std::string checkpoint_path;   // the file the weights came from (set even when not loaded)
+  // The run's model (MoCo, or the supervised classifier) and the representation inside it.
+  PretrainModel model;
+  std::string checkpoint_path;  // the file the weights came from (set even when not loaded)
 };
 
 // `run` is a //tools:pretrain output directory or a checkpoint file in one. With

@@ -27,7 +27,7 @@ std::vector<std::string> ConfigFiles() {
 }
 
 absl::Status BuildPretraining(const proto::PretrainConfig& config) {
-  MOCHI_ASSIGN_OR_RETURN(ssl::Moco moco, BuildMoco(config));
+  MOCHI_RETURN_IF_ERROR(BuildPretrainModel(config).status());
   BuildMixingOptions(config.moco());
   const int source_channels = config.dataset().has_fashion_mnist() ? 1 : 3;
   return BuildViewTransform(config.augmentation(), source_channels, config.has_supervised() ? 1 : 2)

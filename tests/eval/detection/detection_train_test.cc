@@ -383,7 +383,7 @@ TEST(RunDetectionTest, TrainsDetectsAndEvaluatesOnTinyScenes) {
   EXPECT_EQ(result->voc().metric(), "voc07_11pt");
   EXPECT_TRUE(result->voc().has_ap50());
   EXPECT_TRUE(result->voc().has_ap75());
-  EXPECT_EQ(result->voc().per_class_ap50_size(), config.class_names_size());
+  EXPECT_EQ(result->voc().per_class_size(), config.class_names_size());
   EXPECT_EQ(result->last_iter().iter(), config.max_iter());
   EXPECT_EQ(result->test_images(), make.num_test);
 

@@ -232,8 +232,11 @@ TEST_F(VocDatasetTest, ClassWithoutAnythingCountsAsZero) {
   const proto::VocMetrics metrics = VocEvalResultToProto(*with_dog);
   EXPECT_EQ(metrics.metric(), "voc07_11pt");
   EXPECT_NEAR(metrics.ap50(), 50, 1e-9);
-  EXPECT_NEAR(metrics.per_class_ap50().at("cat"), 100, 1e-9);
-  EXPECT_EQ(metrics.per_class_ap50().at("dog"), 0);
+  ASSERT_EQ(metrics.per_class_size(), 2);
+  EXPECT_EQ(metrics.per_class(0).name(), "cat");
+  EXPECT_NEAR(metrics.per_class(0).ap50(), 100, 1e-9);
+  EXPECT_EQ(metrics.per_class(1).name(), "dog");
+  EXPECT_EQ(metrics.per_class(1).ap50(), 0);
 }
 
 TEST_F(VocDatasetTest, MissingFilesAreNamed) {

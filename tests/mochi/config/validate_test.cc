@@ -79,20 +79,42 @@ TEST(ValidateTest, ReportsEveryViolationAtOnce) {
                                      HasSubstr("moco.temperature (tau) = 0"))));
 }
 
+constexpr char kSupervised[] = "configs/pretrain/supervised_fmnist.pbtxt";
+
 TEST(ValidateTest, SupervisedRunNeedsItsClassCount) {
-  EXPECT_THAT(WithOverride("supervised {}"),
+  EXPECT_THAT(LoadConfig<proto::PretrainConfig>(kSupervised, "supervised { num_classes: 0 }"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("supervised.num_classes = 0: must be > 0")));
 }
 
-TEST(ValidateTest, SupervisedRunCannotMix) {
+// The objective is a oneof: a config trains MoCo or the supervised baseline, and an override
+// that would switch it (merging `moco {}` clears `supervised`) is an error, not a silent switch.
+TEST(ValidateTest, AnOverrideCannotChangeTheObjective) {
   EXPECT_THAT(
       LoadConfig<proto::PretrainConfig>(
-          "configs/pretrain/supervised_fmnist.pbtxt",
-          "moco { mixing { num_hardest: 32 num_mixed_pairs: 16 num_query_mixed: 8 } }")
-          .status(),
+          kSupervised, "moco { mixing { num_hardest: 32 num_mixed_pairs: 16 num_query_mixed: 8 } }"),
       StatusIs(absl::StatusCode::kInvalidArgument,
-               HasSubstr("moco.mixing = set: a supervised run has no negatives to mix")));
+               AllOf(HasSubstr("sets `moco`, but the config's objective is `supervised`"),
+                     HasSubstr("cannot change what is trained"))));
+  EXPECT_THAT(WithOverride("supervised { num_classes: 10 }"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("sets `supervised`, but the config's objective is `moco`")));
+  // Overriding within the objective is fine.
+  EXPECT_THAT(WithOverride("moco { temperature: 0.2 }"), IsOk());
+}
+
+TEST(ValidateTest, TheSupervisedBaselineHasNoProjectionHead) {
+  EXPECT_THAT(LoadConfig<proto::PretrainConfig>(kSupervised, "head { output_dim: 128 }"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("head = set: the supervised baseline has no projection head")));
+}
+
+TEST(ValidateTest, AConfigNeedsAnObjective) {
+  proto::PretrainConfig config = Baseline();
+  config.clear_moco();
+  EXPECT_THAT(Validate(config),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("the objective (moco or supervised): required but not set")));
 }
 
 TEST(ValidateTest, GrayscaleInputMustBeExplicit) {

@@ -23,7 +23,7 @@ using ::mochi::testing::TestTempDir;
 using ::mochi::testing::TinyMocoRun;
 
 at::Tensor FirstConvWeight(const PretrainedModel& model) {
-  return model.moco->encoder_q->backbone->named_parameters()[0].value();
+  return model.model.backbone->named_parameters()[0].value();
 }
 
 TEST(PretrainedModelTest, RunDirectoryAndCheckpointFileGiveTheSameTrainedWeights) {

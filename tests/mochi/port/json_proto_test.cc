@@ -27,7 +27,7 @@ TEST(JsonProtoTest, WritesAndReadsBackAFile) {
   const std::string path = std::string(std::getenv("TEST_TMPDIR")) + "/transfer.json";
   proto::TransferResult result;
   result.mutable_bbox()->set_ap(0.25);
-  result.mutable_voc()->mutable_per_class_ap50()->insert({"cat", 50});
+  result.mutable_voc()->add_per_class()->set_name("cat");
   result.set_test_images(7);
   MOCHI_ASSERT_OK(WriteJsonProto(path, result));
   absl::StatusOr<std::string> text = ReadFileToString(path);
