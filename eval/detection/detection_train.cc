@@ -11,19 +11,19 @@
 #include "ATen/ATen.h"
 #include "ATen/CPUGeneratorImpl.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "eval/detection/coco_dataset.h"
 #include "eval/detection/detection_builders.h"
 #include "eval/detection/detection_evaluators.h"
 #include "eval/detection/detection_inference.h"
-#include "eval/detection/detection_input.h"
+#include "eval/detection/detection_objective.h"
 #include "eval/detection/detection_results.h"
 #include "eval/detection/voc_dataset.h"
 #include "eval/evaluator.h"
 #include "eval/voc/voc_eval.h"
 #include "mochi/config/validate.h"
-#include "mochi/data/rng.h"
 #include "mochi/engine/builders.h"
+#include "mochi/engine/hooks.h"
+#include "mochi/engine/trainer.h"
 #include "mochi/port/cpu_threads.h"
 #include "mochi/port/device.h"
 #include "mochi/port/json_proto.h"
@@ -223,76 +223,23 @@ absl::Status TrainAndEvaluate(const proto::DetectionConfig& config, bool mask_on
               config.num_classes(), DescribeBackbone(config.backbone()).c_str(),
               config.init().has_checkpoint() ? config.init().checkpoint().c_str() : "random init");
 
-  // Sampling with the project's RNG (mochi/data/rng.h, the same on every standard library): pass
-  // p over the images visits them in Permutation(n, MixSeed(seed, p)); image slot `i` of the run
-  // draws its shorter side and flip from Rng(MixSeed(seed + 1, i)).
+  // The trainer's loop: one epoch of max_iter steps; the learning rate is set before every step.
   const uint64_t seed = static_cast<uint64_t>(config.run().seed());
-  at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(config.run().seed() + 1);
-  const int64_t num_train = static_cast<int64_t>(train.records.size());
-  std::vector<int64_t> order;
-  int64_t cursor = num_train, pass = 0, slot = 0;
-  model->train();
+  DetectionBatches batches(static_cast<int64_t>(train.records.size()), config.ims_per_batch(),
+                           config.max_iter(), seed);
+  DetectionObjective objective(model, *optimizer, train.records, config,
+                               at::make_generator<at::CPUGeneratorImpl>(config.run().seed() + 1));
+  std::vector<std::unique_ptr<HookBase>> hooks;
+  hooks.push_back(std::make_unique<LrScheduleHook>(
+      [&config](int64_t iter) { return DetectionLearningRate(config, iter); }, optimizer.get(),
+      LrScheduleHook::Every::kStep));
+  hooks.push_back(
+      std::make_unique<ProgressHook>(config.log_every_iters(), config.ims_per_batch(), objective));
+  TrainerState state;
+  state.epochs = 1;
+  state.steps_per_epoch = config.max_iter();
   const Clock::time_point train_start = Clock::now();
-  proto::TransferIteration last;
-  for (int64_t iter = 0; iter < config.max_iter(); ++iter) {
-    const double lr = DetectionLearningRate(config, iter);
-    for (auto& group : optimizer->param_groups()) {
-      static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
-    }
-    std::vector<at::Tensor> images;
-    std::vector<ImageTargets> targets;
-    for (int b = 0; b < config.ims_per_batch(); ++b) {
-      if (cursor == num_train) {
-        order = data::Permutation(num_train, data::MixSeed(seed, pass++));
-        cursor = 0;
-      }
-      const DetectionRecord& record = train.records[order[cursor++]];
-      data::Rng rng(data::MixSeed(seed + 1, slot++));
-      const int min_size =
-          config.min_size_train(static_cast<int>(rng.UniformInt(config.min_size_train_size())));
-      const bool flip = rng.Bernoulli(config.flip_prob());
-      MOCHI_ASSIGN_OR_RETURN(DetectionInput input, LoadDetectionInput(record, channels, min_size,
-                                                                      config.max_size(), flip));
-      images.push_back(input.image);
-      targets.push_back(std::move(input.targets));
-    }
-    MOCHI_ASSIGN_OR_RETURN(RcnnLosses losses, model->Losses(images, targets, generator));
-    double total = 0;
-    MOCHI_RETURN_IF_ERROR(TorchToStatus("training step", [&] {
-      const at::Tensor loss = losses.Total();
-      total = loss.item<double>();
-      if (!std::isfinite(total)) return;
-      optimizer->zero_grad();
-      loss.backward();
-      optimizer->step();
-    }));
-    if (!std::isfinite(total)) {
-      return absl::InternalError(absl::StrCat("the loss is ", total, " at iteration ", iter,
-                                              " (lr ", lr, "): training diverged"));
-    }
-    if ((iter + 1) % config.log_every_iters() == 0 || iter + 1 == config.max_iter()) {
-      const double elapsed = Seconds(train_start);
-      last.set_iter(static_cast<int32_t>(iter + 1));
-      last.set_total_loss(total);
-      last.set_loss_rpn_cls(losses.rpn_cls.item<double>());
-      last.set_loss_rpn_loc(losses.rpn_loc.item<double>());
-      last.set_loss_cls(losses.cls.item<double>());
-      last.set_loss_box_reg(losses.box_reg.item<double>());
-      last.set_lr(lr);
-      std::string mask_loss;
-      if (losses.mask.defined()) {
-        last.set_loss_mask(losses.mask.item<double>());
-        mask_loss = absl::StrFormat(" mask %.4f", last.loss_mask());
-      }
-      std::printf(
-          "iter %lld/%d  loss %.4f (rpn_cls %.4f rpn_loc %.4f cls %.4f box %.4f%s)  "
-          "lr %.5f  %.2f s/iter  eta %.0f s\n",
-          static_cast<long long>(iter + 1), config.max_iter(), total, last.loss_rpn_cls(),
-          last.loss_rpn_loc(), last.loss_cls(), last.loss_box_reg(), mask_loss.c_str(), lr,
-          elapsed / (iter + 1), elapsed / (iter + 1) * (config.max_iter() - iter - 1));
-      std::fflush(stdout);
-    }
-  }
+  MOCHI_RETURN_IF_ERROR(Train(batches, objective, hooks, state));
   const double train_seconds = Seconds(train_start);
   MOCHI_RETURN_IF_ERROR(TorchToStatus(
       "saving the model", [&] { torch::save(model, run.output_dir + "/model_final.pt"); }));
@@ -304,7 +251,7 @@ absl::Status TrainAndEvaluate(const proto::DetectionConfig& config, bool mask_on
                                        config.max_size(), config.ims_per_batch()));
   const double test_seconds = Seconds(test_start);
   proto::TransferResult result;
-  *result.mutable_last_iter() = last;
+  *result.mutable_last_iter() = objective.last();
   result.set_train_seconds(train_seconds);
   result.set_test_seconds(test_seconds);
   result.set_test_images(static_cast<int32_t>(test.records.size()));

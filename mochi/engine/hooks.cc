@@ -28,16 +28,25 @@ std::string Duration(double seconds) {
 
 }  // namespace
 
-LrScheduleHook::LrScheduleHook(Schedule schedule, torch::optim::Optimizer* optimizer)
-    : schedule_(std::move(schedule)), optimizer_(optimizer) {}
+LrScheduleHook::LrScheduleHook(Schedule schedule, torch::optim::Optimizer* optimizer, Every every)
+    : schedule_(std::move(schedule)), optimizer_(optimizer), every_(every) {}
 
 absl::Status LrScheduleHook::BeforeEpoch(TrainerState& state) {
-  state.lr = schedule_(state.epoch);
-  if (optimizer_ == nullptr) return absl::OkStatus();
+  if (every_ == Every::kEpoch) Apply(state, state.epoch);
+  return absl::OkStatus();
+}
+
+absl::Status LrScheduleHook::BeforeStep(TrainerState& state) {
+  if (every_ == Every::kStep) Apply(state, state.position.global_step);
+  return absl::OkStatus();
+}
+
+void LrScheduleHook::Apply(TrainerState& state, int64_t t) const {
+  state.lr = schedule_(t);
+  if (optimizer_ == nullptr) return;
   for (auto& group : optimizer_->param_groups()) {
     static_cast<torch::optim::SGDOptions&>(group.options()).lr(state.lr);
   }
-  return absl::OkStatus();
 }
 
 MetricsLog::MetricsLog(std::string path) : path_(std::move(path)) {
@@ -78,11 +87,12 @@ absl::Status ProgressHook::AfterStep(TrainerState& state) {
   last_log_ = now;
   last_log_step_ = p.global_step;
   const int64_t total_steps = state.epochs * state.steps_per_epoch;
-  std::fprintf(stderr, "epoch %lld/%lld step %lld/%lld  loss %.4f  lr %.4g  %.0f img/s  ETA %s\n",
+  const std::string detail = objective_.Progress();
+  std::fprintf(stderr, "epoch %lld/%lld step %lld/%lld  loss %.4f%s%s  lr %.4g  %.0f img/s  ETA %s\n",
                static_cast<long long>(state.epoch + 1), static_cast<long long>(state.epochs),
                static_cast<long long>(p.step_in_epoch),
-               static_cast<long long>(state.steps_per_epoch), objective_.Summary().loss, state.lr,
-               batch_size_ / recent_per_step_,
+               static_cast<long long>(state.steps_per_epoch), objective_.Summary().loss,
+               detail.empty() ? "" : " ", detail.c_str(), state.lr, batch_size_ / recent_per_step_,
                Duration(recent_per_step_ * (total_steps - p.global_step)).c_str());
   return absl::OkStatus();
 }

@@ -24,18 +24,24 @@
 
 namespace mochi {
 
-// Sets state.lr = schedule(epoch) before each epoch (mochi/engine/lr_schedule.h has the
-// schedules), and every parameter group's lr of `optimizer` (an SGD optimizer; may be null for an
-// objective that applies state.lr itself).
+// Sets state.lr = schedule(t) and every parameter group's lr of `optimizer` (an SGD optimizer;
+// may be null for an objective that applies state.lr itself), where t is the epoch, before each
+// epoch, or the global step, before each step (iteration-based training such as detection).
+// mochi/engine/lr_schedule.h has the schedules.
 class LrScheduleHook : public HookBase {
  public:
-  using Schedule = std::function<double(int64_t epoch)>;
-  LrScheduleHook(Schedule schedule, torch::optim::Optimizer* optimizer);
+  using Schedule = std::function<double(int64_t t)>;
+  enum class Every { kEpoch, kStep };
+  LrScheduleHook(Schedule schedule, torch::optim::Optimizer* optimizer,
+                 Every every = Every::kEpoch);
   absl::Status BeforeEpoch(TrainerState& state) override;
+  absl::Status BeforeStep(TrainerState& state) override;
 
  private:
+  void Apply(TrainerState& state, int64_t t) const;
   const Schedule schedule_;
   torch::optim::Optimizer* const optimizer_;
+  const Every every_;
 };
 
 // metrics.jsonl: one PretrainEpoch (results.proto) per line, as JSON; the file stays valid JSONL
@@ -51,9 +57,10 @@ class MetricsLog {
   std::ofstream out_;
 };
 
-// "epoch e/E step s/S  loss  lr  img/s  ETA" every `every_steps` steps and at epoch ends. The
-// throughput is a moving average over log intervals, so the ETA follows the machine's current
-// speed (a long run's average lags behind load changes by hours).
+// "epoch e/E step s/S  loss [Objective::Progress()]  lr  img/s  ETA" every `every_steps` steps
+// and at epoch ends (the loss is the epoch's running mean). The throughput is a moving average
+// over log intervals, so the ETA follows the machine's current speed (a long run's average lags
+// behind load changes by hours).
 class ProgressHook : public HookBase {
  public:
   ProgressHook(int64_t every_steps, int64_t global_batch_size, const Objective& objective);

@@ -23,6 +23,7 @@ absl::Status Train(BatchSource& batches, Objective& objective,
     while (true) {
       MOCHI_ASSIGN_OR_RETURN(std::optional<data::Batch> batch, batches.Next());
       if (!batch.has_value()) break;
+      for (const auto& hook : hooks) MOCHI_RETURN_IF_ERROR(hook->BeforeStep(state));
       MOCHI_RETURN_IF_ERROR(objective.Step(*batch));
       ++position.step_in_epoch;
       ++position.global_step;

@@ -25,7 +25,7 @@ struct TrainerState {
   int64_t steps_per_epoch = 0;
   TrainPosition position;
   int64_t epoch = 0;         // the epoch running (AfterEpoch: the one just finished)
-  double lr = 0;             // set by the schedule hook before each epoch
+  double lr = 0;             // set by the schedule hook before each epoch (or step)
   double epoch_seconds = 0;  // AfterEpoch: wall time of the epoch's steps
   // A hook sets this to end the run after the current step: OK when a budget is reached, an
   // error (e.g. Cancelled for a signal) otherwise. The loop then calls OnStop and returns it.
@@ -54,6 +54,8 @@ class Objective {
   virtual absl::Status Step(const data::Batch& batch) = 0;
   // The epoch so far (after its last step: the whole epoch).
   virtual EpochMetrics Summary() const = 0;
+  // Further text for the progress line, e.g. the detector's loss terms of the last step.
+  virtual std::string Progress() const { return ""; }
 };
 
 class HookBase {
@@ -61,6 +63,8 @@ class HookBase {
   virtual ~HookBase() = default;
   virtual absl::Status BeforeTrain(TrainerState&) { return absl::OkStatus(); }
   virtual absl::Status BeforeEpoch(TrainerState&) { return absl::OkStatus(); }
+  // `state.position` points at the step about to run.
+  virtual absl::Status BeforeStep(TrainerState&) { return absl::OkStatus(); }
   virtual absl::Status AfterStep(TrainerState&) { return absl::OkStatus(); }
   // `state.position` already points at the next epoch.
   virtual absl::Status AfterEpoch(TrainerState&, const EpochMetrics&) { return absl::OkStatus(); }
@@ -71,7 +75,7 @@ class HookBase {
 };
 
 // Batches one epoch at a time: a data::DataLoader (LoaderBatches), or an evaluator's own source
-// (the linear probe's cached features).
+// (the linear probe's cached features, the detector's image lists).
 class BatchSource {
  public:
   virtual ~BatchSource() = default;

@@ -12,7 +12,9 @@
 #include "gtest/gtest.h"
 #include "mochi/data/dataset.h"
 #include "mochi/data/loader.h"
+#include "mochi/engine/hooks.h"
 #include "tests/testing/status_matchers.h"
+#include "torch/optim/sgd.h"
 
 namespace mochi {
 namespace {
@@ -82,6 +84,9 @@ class RecordingHook : public HookBase {
   absl::Status BeforeEpoch(TrainerState& s) override {
     return Log(absl::StrCat("before_epoch ", s.epoch));
   }
+  absl::Status BeforeStep(TrainerState& s) override {
+    return Log(absl::StrCat("before_step ", s.position.global_step));
+  }
   absl::Status AfterStep(TrainerState& s) override {
     if (s.position.global_step == stop_at_step_) s.stop = absl::CancelledError("stop");
     return Log(absl::StrCat("after_step ", s.position.global_step));
@@ -119,10 +124,12 @@ TEST(TrainerTest, RunsEpochsOfStepsWithHooksInOrder) {
   const int64_t loss1 = objective.labels_seen[2] + objective.labels_seen[3];
   EXPECT_THAT(
       log, ElementsAreArray<std::string>(
-               {"before_train", "before_epoch 0", "begin 0", "step 0", "after_step 1", "step 1",
-                "after_step 2", absl::StrCat("after_epoch 0 next 1 loss ", loss0), "before_epoch 1",
-                "begin 1", "step 0", "after_step 3", "step 1", "after_step 4",
-                absl::StrCat("after_epoch 1 next 2 loss ", loss1), "after_train"}));
+               {"before_train", "before_epoch 0", "begin 0", "before_step 0", "step 0",
+                "after_step 1", "before_step 1", "step 1", "after_step 2",
+                absl::StrCat("after_epoch 0 next 1 loss ", loss0), "before_epoch 1", "begin 1",
+                "before_step 2", "step 0", "after_step 3", "before_step 3", "step 1",
+                "after_step 4", absl::StrCat("after_epoch 1 next 2 loss ", loss1),
+                "after_train"}));
   EXPECT_EQ(state.position.global_step, 4);
   EXPECT_EQ(state.position.epoch, 2);
 }
@@ -181,6 +188,46 @@ TEST(TrainerTest, AHookErrorEndsTheRun) {
   state.epochs = 2;
   EXPECT_THAT(Train(*loader, objective, hooks, state), StatusIs(absl::StatusCode::kDataLoss));
   EXPECT_EQ(state.position.global_step, 1);
+}
+
+// The schedule hook sets the learning rate per epoch, or per step for iteration-based training
+// (detection), in state.lr and in the optimizer.
+TEST(TrainerTest, LrScheduleHookSetsTheRateEveryEpochOrEveryStep) {
+  TenImages dataset;
+  for (const auto every : {LrScheduleHook::Every::kEpoch, LrScheduleHook::Every::kStep}) {
+    at::Tensor weight = at::zeros({1}).requires_grad_(true);
+    torch::optim::SGD sgd({weight}, torch::optim::SGDOptions(1.0));
+    std::vector<double> seen;  // the optimizer's rate at each step
+    class RateRecorder : public HookBase {
+     public:
+      RateRecorder(torch::optim::SGD& sgd, std::vector<double>& seen) : sgd_(sgd), seen_(seen) {}
+      absl::Status AfterStep(TrainerState&) override {
+        seen_.push_back(
+            static_cast<torch::optim::SGDOptions&>(sgd_.param_groups()[0].options()).lr());
+        return absl::OkStatus();
+      }
+
+     private:
+      torch::optim::SGD& sgd_;
+      std::vector<double>& seen_;
+    };
+    std::vector<std::unique_ptr<HookBase>> hooks;
+    hooks.push_back(std::make_unique<LrScheduleHook>(
+        [](int64_t t) { return 1.0 / (t + 1); }, &sgd, every));
+    hooks.push_back(std::make_unique<RateRecorder>(sgd, seen));
+    std::vector<std::string> log;
+    RecordingObjective objective(log);
+    std::unique_ptr<data::DataLoader> loader = Loader(dataset);
+    TrainerState state;
+    state.epochs = 2;
+    ASSERT_TRUE(Train(*loader, objective, hooks, state).ok());
+    if (every == LrScheduleHook::Every::kEpoch) {
+      EXPECT_THAT(seen, ElementsAre(1.0, 1.0, 0.5, 0.5));  // t = epoch 0, 0, 1, 1
+    } else {
+      EXPECT_THAT(seen, ElementsAre(1.0, 0.5, 1.0 / 3, 0.25));  // t = step 0, 1, 2, 3
+      EXPECT_EQ(state.lr, 0.25);
+    }
+  }
 }
 
 }  // namespace
