@@ -13,20 +13,24 @@ binaries' --resume) when Bazel runs it again, and copy the files out when done.
 
 SCRATCH = "/tmp/mochi-pipeline-scratch"
 LOCK = "/tmp/mochi-pipeline.lock"
-RUN_FILES = ["checkpoint.pt", "config.pbtxt", "env.txt", "metrics.jsonl", "knn.json"]
+RUN_FILES = ["checkpoint.pt", "config.pbtxt", "env.txt", "metrics.jsonl"]
+
+# Results the pretraining's monitors (tools/pretrain_main.cc) write into the run directory: result
+# kind (pipelines/report/result_metrics.h) -> file. They evaluate on the Fashion-MNIST test split,
+# so ImageNet runs (paper) have none, and no columns of these kinds.
+RUN_RESULTS = {"knn": "knn.json"}
 
 def _run_files(profile):
-    # A run's kNN (knn.json) is on the Fashion-MNIST test split; ImageNet runs (paper) have none,
-    # and so no kNN columns.
-    return [f for f in RUN_FILES if f != "knn.json"] if profile == "paper" else RUN_FILES
+    return RUN_FILES if profile == "paper" else RUN_FILES + RUN_RESULTS.values()
 
 def _profile_columns(table, profile):
-    """The columns `profile` can fill: kNN needs Fashion-MNIST runs (not paper), and a transfer
-    column needs the table's transfer setup for `profile` (Table 1's VOC columns have no ci cut)."""
+    """The columns `profile` can fill: a monitor's result needs Fashion-MNIST runs (not paper), and
+    a transfer column needs the table's transfer setup for `profile` (Table 1's VOC columns have no
+    ci cut)."""
     return [
         c
         for c in table["columns"]
-        if (c["result"] != "knn" or "knn.json" in _run_files(profile)) and
+        if (c["result"] not in RUN_RESULTS or profile != "paper") and
            (c["result"] not in TRANSFERS or profile in table.get("transfers", {}).get(c["result"], {}))
     ]
 
@@ -261,8 +265,9 @@ def pipeline_table(name, table, lincls_configs):
                     if not native.existing_rule(run):  # shared with another table
                         pretrain_run(run, row.config, row.overrides, seed, profile)
                     kinds = {"metrics": ":%s/metrics.jsonl" % run, "env": ":%s/env.txt" % run}
-                    if "knn.json" in _run_files(profile):
-                        kinds["knn"] = ":%s/knn.json" % run
+                    if profile != "paper":
+                        for kind, file in RUN_RESULTS.items():
+                            kinds[kind] = ":%s/%s" % (run, file)
                 for kind in transfers:
                     setup = table["transfers"][kind][profile]
                     transfer = "%s__%s" % (run, kind)
