@@ -182,12 +182,20 @@ absl::StatusOr<models::Classifier> BuildSupervisedModel(const proto::PretrainCon
 }
 
 absl::StatusOr<PretrainModel> BuildPretrainModel(const proto::PretrainConfig& config) {
-  if (config.has_supervised()) {
-    MOCHI_ASSIGN_OR_RETURN(models::Classifier model, BuildSupervisedModel(config));
-    return PretrainModel{model.ptr(), model->backbone};
+  // -Werror=switch: a new objective does not build until it names its model here.
+  switch (config.objective_case()) {
+    case proto::PretrainConfig::kMoco: {
+      MOCHI_ASSIGN_OR_RETURN(ssl::Moco moco, BuildMoco(config));
+      return PretrainModel{moco.ptr(), moco->encoder_q->backbone};
+    }
+    case proto::PretrainConfig::kSupervised: {
+      MOCHI_ASSIGN_OR_RETURN(models::Classifier model, BuildSupervisedModel(config));
+      return PretrainModel{model.ptr(), model->backbone};
+    }
+    case proto::PretrainConfig::OBJECTIVE_NOT_SET:
+      break;
   }
-  MOCHI_ASSIGN_OR_RETURN(ssl::Moco moco, BuildMoco(config));
-  return PretrainModel{moco.ptr(), moco->encoder_q->backbone};
+  return absl::InvalidArgumentError("the config has no objective (moco or supervised)");
 }
 
 std::unique_ptr<ssl::MixingOptions> BuildMixingOptions(const proto::MoCo& config) {
