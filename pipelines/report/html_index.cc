@@ -72,6 +72,16 @@ absl::StatusOr<ReportIndex> ScanReports(const std::string& dir) {
   if (error) return absl::InternalError(absl::StrCat(dir, ": ", error.message()));
   std::sort(index.reports.begin(), index.reports.end(),
             [](const IndexedReport& a, const IndexedReport& b) { return a.name < b.name; });
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir, error)) {
+    const fs::path& path = entry.path();
+    if (!entry.is_regular_file() || path.extension() != ".md" || path.stem() == "README") continue;
+    const std::string name = path.stem().string();
+    const bool has_document = std::any_of(index.reports.begin(), index.reports.end(),
+                                          [&](const IndexedReport& r) { return r.name == name; });
+    if (!has_document) index.markdown_only.push_back(name);
+  }
+  if (error) return absl::InternalError(absl::StrCat(dir, ": ", error.message()));
+  std::sort(index.markdown_only.begin(), index.markdown_only.end());
   return index;
 }
 
@@ -87,7 +97,7 @@ std::string RenderIndexHtml(const ReportIndex& index, const std::string& url_pre
                     "<p class=\"files\">What these reports are and how they are made: <a href=\"",
                     XmlEscape(url_prefix), "README.md\">README.md</a></p>\n");
   }
-  if (index.reports.empty()) {
+  if (index.reports.empty() && index.markdown_only.empty()) {
     html += "<p>No reports (*.report.json) found.</p>\n";
   } else {
     html += "<nav>\n<ul>\n";
@@ -101,6 +111,11 @@ std::string RenderIndexHtml(const ReportIndex& index, const std::string& url_pre
                         XmlEscape(report.name), ".csv</a>");
       }
       html += ")</span></li>\n";
+    }
+    for (const std::string& name : index.markdown_only) {
+      absl::StrAppend(&html, "<li><a href=\"", XmlEscape(url_prefix + name), ".md\">",
+                      XmlEscape(name), ".md</a> <span class=\"files\">(Markdown only: installed "
+                      "before reports were documents; shown here once regenerated)</span></li>\n");
     }
     html += "</ul>\n</nav>\n";
   }

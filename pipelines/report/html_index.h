@@ -23,11 +23,15 @@ struct IndexedReport {
 
 struct ReportIndex {
   std::vector<IndexedReport> reports;  // by name
-  bool has_readme = false;             // README.md exists beside them
+  // Stems of <name>.md reports without a document (installed before reports were documents),
+  // by name: linked, not rendered, until they are regenerated.
+  std::vector<std::string> markdown_only;
+  bool has_readme = false;  // README.md exists beside them
 };
 
-// The *.report.json files directly in `dir`. NotFound if `dir` is not a directory;
-// InvalidArgument naming the file if one is not a report document.
+// The *.report.json files directly in `dir`, and the *.md files without one (README.md aside).
+// NotFound if `dir` is not a directory; InvalidArgument naming the file if one is not a report
+// document.
 absl::StatusOr<ReportIndex> ScanReports(const std::string& dir);
 
 // The page. `url_prefix` leads from the page's directory to the reports' ("" when the page is in

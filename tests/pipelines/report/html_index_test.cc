@@ -113,6 +113,24 @@ TEST(HtmlIndexTest, NoDocuments) {
   EXPECT_THAT(html, Not(HasSubstr("README")));
 }
 
+// A report installed before reports were documents has only its Markdown: it is linked, so the
+// page still lists every report, and rendered once it is regenerated.
+TEST(HtmlIndexTest, MarkdownOnlyReportsAreLinked) {
+  const std::string dir = testing::TestDir("html_index_markdown_only");
+  testing::WriteFile(dir, "README.md", "# Reports\n");
+  testing::WriteFile(dir, "table2.md", "# Old table\n");
+  testing::WriteFile(dir, "notes.txt", "not a report");
+  auto index = ScanReports(dir);
+  MOCHI_ASSERT_OK(index);
+  EXPECT_TRUE(index->reports.empty());
+  EXPECT_THAT(index->markdown_only, ::testing::ElementsAre("table2"));
+  const std::string html = RenderIndexHtml(*index, "");
+  EXPECT_THAT(html, HasSubstr("<li><a href=\"table2.md\">table2.md</a> <span class=\"files\">"
+                              "(Markdown only"));
+  EXPECT_THAT(html, Not(HasSubstr("No reports")));
+  EXPECT_THAT(html, Not(HasSubstr("<section")));
+}
+
 TEST(HtmlIndexTest, BadDocumentIsAnError) {
   const std::string dir = testing::TestDir("html_index_bad");
   testing::WriteFile(dir, "t.report.json", "{\"blocks\": 3}");
