@@ -1,14 +1,13 @@
 #include "pipelines/report/report_install.h"
 
 #include <filesystem>
-#include <system_error>
 #include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "mochi/port/status_macros.h"
-#include "mochi/port/text_proto.h"
 #include "pipelines/report/document_markdown.h"
+#include "pipelines/report/output_files.h"
 #include "pipelines/report/report_document.h"
 
 namespace mochi::report {
@@ -33,22 +32,9 @@ absl::StatusOr<std::vector<std::string>> InstallReport(const InstallRequest& req
   AppendInstallStamp(request.installed_at, &document);
   MOCHI_ASSIGN_OR_RETURN(std::string document_json, ReportDocumentToJson(document));
 
-  std::error_code error;
-  std::filesystem::create_directories(request.out_dir, error);
-  if (error) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("--out_dir: cannot create ", request.out_dir, ": ", error.message()));
-  }
-  const std::pair<std::string, std::string> outputs[] = {
-      {table + ".md", RenderMarkdown(document)},
-      {table + std::string(kReportDocumentSuffix), std::move(document_json)}};
-  std::vector<std::string> written;
-  for (const auto& [name, contents] : outputs) {
-    const std::string path = (std::filesystem::path(request.out_dir) / name).string();
-    MOCHI_RETURN_IF_ERROR(WriteFileAtomically(path, contents));
-    written.push_back(path);
-  }
-  return written;
+  return WriteOutputFiles(request.out_dir,
+                          {{table + ".md", RenderMarkdown(document)},
+                           {table + std::string(kReportDocumentSuffix), std::move(document_json)}});
 }
 
 }  // namespace mochi::report

@@ -1,7 +1,5 @@
 #include "pipelines/report/report_writer.h"
 
-#include <filesystem>
-#include <system_error>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -9,6 +7,7 @@
 #include "mochi/port/text_proto.h"
 #include "pipelines/report/document_markdown.h"
 #include "pipelines/report/figures.h"
+#include "pipelines/report/output_files.h"
 #include "pipelines/report/report_document.h"
 #include "pipelines/report/report_spec.h"
 #include "pipelines/report/run_results.h"
@@ -43,19 +42,7 @@ absl::StatusOr<std::vector<std::string>> WriteReport(const ReportRequest& reques
   outputs.emplace_back(table + std::string(kReportDocumentSuffix), std::move(document_json));
   outputs.emplace_back(table + ".csv", RenderCsv(data));
 
-  std::error_code error;
-  std::filesystem::create_directories(request.out_dir, error);
-  if (error) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("--out_dir: cannot create ", request.out_dir, ": ", error.message()));
-  }
-  std::vector<std::string> written;
-  for (const auto& [name, contents] : outputs) {
-    const std::string path = (std::filesystem::path(request.out_dir) / name).string();
-    MOCHI_RETURN_IF_ERROR(WriteFileAtomically(path, contents));
-    written.push_back(path);
-  }
-  return written;
+  return WriteOutputFiles(request.out_dir, outputs);
 }
 
 }  // namespace mochi::report
