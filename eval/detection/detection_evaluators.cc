@@ -22,13 +22,14 @@ absl::StatusOr<proto::EvaluationResult> CocoDetectionEvaluator::Evaluate(
   MOCHI_RETURN_IF_ERROR(WriteCocoResults(results_path_, category_ids_, *outputs.detections));
   proto::EvaluationResult result;
   proto::CocoEvaluation& coco = *result.mutable_coco();
-  MOCHI_ASSIGN_OR_RETURN(const coco::CocoStats boxes,
-                         coco::EvaluateCocoFiles(annotations_, results_path_, coco::IouType::kBbox));
+  MOCHI_ASSIGN_OR_RETURN(
+      const coco::CocoStats boxes,
+      coco::EvaluateCocoFiles(annotations_, results_path_, coco::IouType::kBbox));
   *coco.mutable_bbox() = coco::CocoStatsToProto(boxes);
   if (with_masks_) {
-    MOCHI_ASSIGN_OR_RETURN(const coco::CocoStats masks,
-                           coco::EvaluateCocoFiles(annotations_, results_path_,
-                                                   coco::IouType::kSegm));
+    MOCHI_ASSIGN_OR_RETURN(
+        const coco::CocoStats masks,
+        coco::EvaluateCocoFiles(annotations_, results_path_, coco::IouType::kSegm));
     *coco.mutable_segm() = coco::CocoStatsToProto(masks);
   }
   return result;

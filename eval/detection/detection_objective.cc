@@ -23,9 +23,8 @@ absl::Status DetectionBatches::StartEpoch(int64_t epoch) {
     return absl::InvalidArgumentError("detection training is one epoch of max_iter steps");
   }
   if (num_images_ <= 0 || images_per_step_ <= 0) {
-    return absl::InvalidArgumentError(absl::StrCat("no training images (", num_images_,
-                                                   ") or images per step (", images_per_step_,
-                                                   ")"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "no training images (", num_images_, ") or images per step (", images_per_step_, ")"));
   }
   step_ = 0;
   return absl::OkStatus();
@@ -124,10 +123,9 @@ EpochMetrics DetectionObjective::Summary() const {
 }
 
 std::string DetectionObjective::Progress() const {
-  std::string text =
-      absl::StrFormat("(last: %.4f = rpn_cls %.4f rpn_loc %.4f cls %.4f box %.4f",
-                      last_.total_loss(), last_.loss_rpn_cls(), last_.loss_rpn_loc(),
-                      last_.loss_cls(), last_.loss_box_reg());
+  std::string text = absl::StrFormat("(last: %.4f = rpn_cls %.4f rpn_loc %.4f cls %.4f box %.4f",
+                                     last_.total_loss(), last_.loss_rpn_cls(), last_.loss_rpn_loc(),
+                                     last_.loss_cls(), last_.loss_box_reg());
   if (last_.has_loss_mask()) absl::StrAppendFormat(&text, " mask %.4f", last_.loss_mask());
   return text + ")";
 }

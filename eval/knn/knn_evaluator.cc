@@ -9,10 +9,10 @@ absl::StatusOr<proto::EvaluationResult> KnnEvaluator::Evaluate(const ModelOutput
     return absl::FailedPreconditionError(
         "the kNN evaluator needs the training split's features (its bank) and the test split's");
   }
-  MOCHI_ASSIGN_OR_RETURN(const KnnResult knn,
-                         KnnClassify(outputs.train->features, outputs.train->labels,
-                                     outputs.test->features, outputs.test->labels, num_classes_,
-                                     options_));
+  MOCHI_ASSIGN_OR_RETURN(
+      const KnnResult knn,
+      KnnClassify(outputs.train->features, outputs.train->labels, outputs.test->features,
+                  outputs.test->labels, num_classes_, options_));
   proto::EvaluationResult result;
   proto::KnnResult& out = *result.mutable_knn();
   out.set_top1(knn.top1);

@@ -11,13 +11,13 @@ absl::StatusOr<proto::EvaluationResult> LinearEvaluator::Evaluate(const ModelOut
   const Features& test = *outputs.test;
   LinearProbeResult probe;
   if (train_batches_ != nullptr) {
-    MOCHI_ASSIGN_OR_RETURN(probe, TrainLinearProbe(*train_batches_, test.features.size(1),
-                                                   test.features, test.labels, num_classes_,
-                                                   options_));
+    MOCHI_ASSIGN_OR_RETURN(
+        probe, TrainLinearProbe(*train_batches_, test.features.size(1), test.features, test.labels,
+                                num_classes_, options_));
   } else if (outputs.train != nullptr) {
-    MOCHI_ASSIGN_OR_RETURN(probe, TrainLinearProbe(outputs.train->features, outputs.train->labels,
-                                                   test.features, test.labels, num_classes_,
-                                                   options_));
+    MOCHI_ASSIGN_OR_RETURN(
+        probe, TrainLinearProbe(outputs.train->features, outputs.train->labels, test.features,
+                                test.labels, num_classes_, options_));
   } else {
     return absl::FailedPreconditionError(
         "the linear evaluator needs training batches or the training split's cached features");

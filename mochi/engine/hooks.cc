@@ -88,7 +88,8 @@ absl::Status ProgressHook::AfterStep(TrainerState& state) {
   last_log_step_ = p.global_step;
   const int64_t total_steps = state.epochs * state.steps_per_epoch;
   const std::string detail = objective_.Progress();
-  std::fprintf(stderr, "epoch %lld/%lld step %lld/%lld  loss %.4f%s%s  lr %.4g  %.0f img/s  ETA %s\n",
+  std::fprintf(stderr,
+               "epoch %lld/%lld step %lld/%lld  loss %.4f%s%s  lr %.4g  %.0f img/s  ETA %s\n",
                static_cast<long long>(state.epoch + 1), static_cast<long long>(state.epochs),
                static_cast<long long>(p.step_in_epoch),
                static_cast<long long>(state.steps_per_epoch), objective_.Summary().loss,

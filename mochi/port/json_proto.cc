@@ -37,8 +37,8 @@ absl::Status ParseJsonProto(absl::string_view text, absl::string_view source_nam
       google::protobuf::StringPiece(text.data(), text.size()), message, options);
   if (!status.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(source_name, ": not a valid ",
-                                                   message->GetTypeName(), " (JSON): ",
-                                                   std::string(status.message())));
+                                                   message->GetTypeName(),
+                                                   " (JSON): ", std::string(status.message())));
   }
   return absl::OkStatus();
 }

@@ -82,12 +82,12 @@ absl::StatusOr<std::vector<const FieldDescriptor*>> ResolvePath(const Descriptor
 }
 
 absl::Status CheckNumberField(const Descriptor& type, absl::string_view path, bool repeated) {
-  MOCHI_ASSIGN_OR_RETURN(const std::vector<const FieldDescriptor*> fields,
-                         ResolvePath(type, path));
+  MOCHI_ASSIGN_OR_RETURN(const std::vector<const FieldDescriptor*> fields, ResolvePath(type, path));
   const FieldDescriptor& last = *fields.back();
   if (!IsNumber(last) || last.is_repeated() != repeated) {
     return absl::InvalidArgumentError(absl::StrCat("\"", path, "\" of ", type.full_name(),
-                                                   " is not ", repeated ? "a list of numbers" : "a number"));
+                                                   " is not ",
+                                                   repeated ? "a list of numbers" : "a number"));
   }
   return absl::OkStatus();
 }
@@ -104,9 +104,8 @@ absl::StatusOr<const Descriptor*> ResultType(absl::string_view kind) {
   for (const Kind& known : Kinds()) {
     if (kind == known.name) return known.type;
   }
-  return absl::InvalidArgumentError(absl::StrCat("unknown result kind \"", kind,
-                                                 "\"; known kinds: ",
-                                                 absl::StrJoin(ResultKinds(), ", ")));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown result kind \"", kind, "\"; known kinds: ", absl::StrJoin(ResultKinds(), ", ")));
 }
 
 absl::Status CheckResultMetric(absl::string_view kind, absl::string_view metric) {
@@ -134,8 +133,8 @@ absl::StatusOr<double> MetricValue(const Message& result, absl::string_view metr
   for (const FieldDescriptor* field : fields) {
     const google::protobuf::Reflection& reflection = *message->GetReflection();
     if (!reflection.HasField(*message, field)) {
-      return absl::NotFoundError(absl::StrCat("\"", metric, "\" is not set (", field->name(),
-                                              " is absent)"));
+      return absl::NotFoundError(
+          absl::StrCat("\"", metric, "\" is not set (", field->name(), " is absent)"));
     }
     if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
       message = &reflection.GetMessage(*message, field);

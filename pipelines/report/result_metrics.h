@@ -46,8 +46,8 @@ absl::Status CheckEpochField(absl::string_view key, bool repeated);
 
 // Reads `path` as `kind`'s message (JSON). NotFound when it cannot be read, InvalidArgument when
 // it is not that message.
-absl::StatusOr<std::unique_ptr<google::protobuf::Message>> ReadResultFile(
-    absl::string_view kind, const std::string& path);
+absl::StatusOr<std::unique_ptr<google::protobuf::Message>> ReadResultFile(absl::string_view kind,
+                                                                          const std::string& path);
 
 // The number at `metric` (a path CheckResultMetric accepts for `result`'s type). NotFound when
 // the field, or a message on its path, is not set in `result`.

@@ -42,7 +42,8 @@ std::vector<ImageDetections> GoldenDetections(const std::string& image_format) {
     const std::string id = absl::StrFormat(image_format.c_str(), result["image_id"].get<int>());
     auto image = std::find_if(images.begin(), images.end(),
                               [&](const ImageDetections& d) { return d.image_id == id; });
-    if (image == images.end()) image = images.insert(images.end(), ImageDetections{id, {}, 100, 100});
+    if (image == images.end())
+      image = images.insert(images.end(), ImageDetections{id, {}, 100, 100});
     const std::vector<float> xywh = result["bbox"].get<std::vector<float>>();
     DetectedBox box;
     box.class_index = result["category_id"].get<int>() - 1;
@@ -70,11 +71,12 @@ TEST(CocoDetectionEvaluatorTest, MatchesPycocotoolsOnTheGoldenFixture) {
   ASSERT_TRUE(result->has_coco());
   EXPECT_FALSE(result->coco().has_segm());
   const proto::CocoMetrics& got = result->coco().bbox();
-  const nlohmann::json want = ReadJson(std::string(kGolden) + "f1_boxes_ties_expected.json")["bbox"];
+  const nlohmann::json want =
+      ReadJson(std::string(kGolden) + "f1_boxes_ties_expected.json")["bbox"];
   const std::vector<std::pair<const char*, double>> pairs = {
-      {"AP", got.ap()},       {"AP50", got.ap50()},   {"AP75", got.ap75()},
+      {"AP", got.ap()},        {"AP50", got.ap50()},     {"AP75", got.ap75()},
       {"APs", got.ap_small()}, {"APm", got.ap_medium()}, {"APl", got.ap_large()},
-      {"AR1", got.ar1()},     {"AR10", got.ar10()},   {"AR100", got.ar100()},
+      {"AR1", got.ar1()},      {"AR10", got.ar10()},     {"AR100", got.ar100()},
       {"ARs", got.ar_small()}, {"ARm", got.ar_medium()}, {"ARl", got.ar_large()}};
   for (const auto& [name, value] : pairs) {
     EXPECT_NEAR(value, want[name].get<double>(), 5e-7) << name;
@@ -96,8 +98,9 @@ TEST(VocDetectionEvaluatorTest, MatchesDetectron2OnTheGoldenFixture) {
   absl::StatusOr<proto::EvaluationResult> result = evaluator.Evaluate(outputs);
   MOCHI_ASSERT_OK(result);
   ASSERT_TRUE(result->has_voc());
-  const nlohmann::json want = ReadJson(std::string(kGolden) + "f1_boxes_ties_voc_expected.json")
-      ["detectron2_voc_eval"]["voc07_11pt"];
+  const nlohmann::json want =
+      ReadJson(std::string(kGolden) +
+               "f1_boxes_ties_voc_expected.json")["detectron2_voc_eval"]["voc07_11pt"];
   EXPECT_NEAR(result->voc().ap(), want["AP_nanmean"].get<double>(), 5e-5);
   EXPECT_NEAR(result->voc().ap50(), want["AP50_nanmean"].get<double>(), 5e-5);
   EXPECT_NEAR(result->voc().ap75(), want["AP75_nanmean"].get<double>(), 5e-5);
@@ -111,11 +114,12 @@ TEST(VocDetectionEvaluatorTest, MatchesDetectron2OnTheGoldenFixture) {
 
 TEST(DetectionEvaluatorsTest, NeedDetections) {
   CocoDetectionEvaluator coco("gt.json", TempDir("no_detections") + "/r.json", {1}, false);
-  EXPECT_THAT(coco.Evaluate({}), StatusIs(absl::StatusCode::kFailedPrecondition,
-                                          HasSubstr("COCO evaluator needs the test split's detections")));
+  EXPECT_THAT(coco.Evaluate({}),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("COCO evaluator needs the test split's detections")));
   VocDetectionEvaluator voc({});
-  EXPECT_THAT(voc.Evaluate({}), StatusIs(absl::StatusCode::kFailedPrecondition,
-                                         HasSubstr("VOC evaluator")));
+  EXPECT_THAT(voc.Evaluate({}),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("VOC evaluator")));
 }
 
 }  // namespace

@@ -13,8 +13,8 @@ namespace {
 
 using ::mochi::testing::StatusIs;
 using ::testing::AllOf;
-using ::testing::IsSupersetOf;
 using ::testing::HasSubstr;
+using ::testing::IsSupersetOf;
 
 TEST(ResultMetricsTest, KindsAndTheirMessages) {
   EXPECT_THAT(ResultKinds(), IsSupersetOf({"knn", "lincls", "voc", "segm", "bench"}));
@@ -70,8 +70,7 @@ TEST(ResultMetricsTest, ReadsAResultFileAsItsKind) {
   EXPECT_EQ(*MetricValue(**result, "voc.ap50"), 61.5);
   EXPECT_THAT(ReadResultFile("knn", path),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("KnnResult")));
-  EXPECT_THAT(ReadResultFile("voc", dir + "/missing.json"),
-              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(ReadResultFile("voc", dir + "/missing.json"), StatusIs(absl::StatusCode::kNotFound));
 }
 
 }  // namespace
