@@ -37,10 +37,11 @@ class CachedBatches : public BatchSource {
         batch_size_(batch_size),
         seed_(seed) {}
 
+  // The epoch's order is the project RNG's permutation (as the data loader's shuffle).
   absl::Status StartEpoch(int64_t epoch) override {
-    at::Generator generator =
-        at::make_generator<at::CPUGeneratorImpl>(data::MixSeed(seed_, epoch + 1));
-    order_ = at::randperm(features_.size(0), generator, at::TensorOptions().dtype(at::kLong));
+    const std::vector<int64_t> order = data::Permutation(
+        features_.size(0), data::MixSeed(seed_, static_cast<uint64_t>(epoch) + 1));
+    order_ = at::tensor(order, at::kLong);
     next_ = 0;
     return absl::OkStatus();
   }

@@ -39,7 +39,8 @@ struct LinearProbeResult {
   std::vector<double> epoch_loss;      // mean training loss per epoch
 };
 
-// Features [N, D] held in memory, reshuffled every epoch from `seed` and the epoch number.
+// Features [N, D] held in memory; epoch e visits them in data::Permutation(N, MixSeed(seed, e + 1))
+// order (the project's counter-based RNG, as the data loader's shuffle).
 std::unique_ptr<BatchSource> CachedFeatureBatches(at::Tensor features, at::Tensor labels,
                                                   int64_t batch_size, uint64_t seed);
 

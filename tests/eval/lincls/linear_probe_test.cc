@@ -1,10 +1,14 @@
 #include "eval/lincls/linear_probe.h"
 
 #include <limits>
+#include <memory>
+#include <optional>
+#include <vector>
 
 #include "ATen/ATen.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "mochi/data/rng.h"
 #include "tests/testing/status_matchers.h"
 
 namespace mochi::eval {
@@ -61,6 +65,30 @@ TEST(LinearProbeTest, SeedMakesTrainingReproducible) {
   MOCHI_ASSERT_OK(a);
   MOCHI_ASSERT_OK(b);
   EXPECT_EQ(a->epoch_loss, b->epoch_loss);
+}
+
+// Cached features are visited in the project RNG's permutation for the epoch, in batches.
+TEST(LinearProbeTest, CachedBatchesFollowTheProjectPermutation) {
+  const at::Tensor features = at::arange(10, at::kFloat).reshape({10, 1});
+  const at::Tensor labels = at::arange(10, at::kLong);
+  std::unique_ptr<BatchSource> batches = CachedFeatureBatches(features, labels, 4, /*seed=*/3);
+  for (int64_t epoch = 0; epoch < 2; ++epoch) {
+    MOCHI_ASSERT_OK(batches->StartEpoch(epoch));
+    std::vector<int64_t> seen;
+    std::vector<int64_t> sizes;
+    while (true) {
+      absl::StatusOr<std::optional<data::Batch>> batch = batches->Next();
+      MOCHI_ASSERT_OK(batch);
+      if (!batch->has_value()) break;
+      sizes.push_back((*batch)->labels.size(0));
+      for (int64_t i = 0; i < (*batch)->labels.size(0); ++i) {
+        seen.push_back((*batch)->labels[i].item<int64_t>());
+        EXPECT_EQ((*batch)->views[0][i][0].item<float>(), seen.back());  // rows stay paired
+      }
+    }
+    EXPECT_EQ(seen, data::Permutation(10, data::MixSeed(3, epoch + 1))) << "epoch " << epoch;
+    EXPECT_EQ(sizes, (std::vector<int64_t>{4, 4, 2}));
+  }
 }
 
 TEST(LinearProbeTest, NonFiniteLossIsAnErrorNotANumber) {
