@@ -237,21 +237,19 @@ void CheckMoco(const proto::MoCo& m, int batch_size, int epochs, const std::stri
 
 namespace {
 
-// OK unless merging `override_text` into the config file at `path` changed its objective.
+// OK unless merging `override_text` changed the objective the config file at `path` had.
 absl::Status CheckObjectiveKept(const std::string& path, const std::string& override_text,
+                                proto::PretrainConfig::ObjectiveCase in_file,
                                 const proto::PretrainConfig& merged) {
-  proto::PretrainConfig file;
-  MOCHI_RETURN_IF_ERROR(ParseTextProtoFile(path, &file));
-  if (file.objective_case() == merged.objective_case() ||
-      file.objective_case() == proto::PretrainConfig::OBJECTIVE_NOT_SET) {
+  if (in_file == merged.objective_case() || in_file == proto::PretrainConfig::OBJECTIVE_NOT_SET) {
     return absl::OkStatus();
   }
-  const auto name = [](const proto::PretrainConfig& c) {
-    return c.GetDescriptor()->FindFieldByNumber(c.objective_case())->name();
+  const auto name = [](proto::PretrainConfig::ObjectiveCase objective) {
+    return proto::PretrainConfig::descriptor()->FindFieldByNumber(objective)->name();
   };
   return absl::InvalidArgumentError(absl::StrCat(
-      path, ": the override '", override_text, "' sets `", name(merged),
-      "`, but the config's objective is `", name(file),
+      path, ": the override '", override_text, "' sets `", name(merged.objective_case()),
+      "`, but the config's objective is `", name(in_file),
       "`: an override cannot change what is trained (use a config of that objective)"));
 }
 
@@ -468,10 +466,13 @@ absl::StatusOr<Config> LoadConfig(const std::string& path, const std::string& ov
   Config config;
   MOCHI_RETURN_IF_ERROR(ParseTextProtoFile(path, &config));
   if (!override_text.empty()) {
-    MOCHI_RETURN_IF_ERROR(MergeTextProto(override_text, "--override", &config));
     if constexpr (std::is_same_v<Config, proto::PretrainConfig>) {
       // Merging `moco { ... }` into a supervised config would silently make it a MoCo run.
-      MOCHI_RETURN_IF_ERROR(CheckObjectiveKept(path, override_text, config));
+      const proto::PretrainConfig::ObjectiveCase in_file = config.objective_case();
+      MOCHI_RETURN_IF_ERROR(MergeTextProto(override_text, "--override", &config));
+      MOCHI_RETURN_IF_ERROR(CheckObjectiveKept(path, override_text, in_file, config));
+    } else {
+      MOCHI_RETURN_IF_ERROR(MergeTextProto(override_text, "--override", &config));
     }
   }
   absl::Status status = Validate(config);
