@@ -185,12 +185,18 @@ absl::StatusOr<PretrainModel> BuildPretrainModel(const proto::PretrainConfig& co
   // -Werror=switch: a new objective does not build until it names its model here.
   switch (config.objective_case()) {
     case proto::PretrainConfig::kMoco: {
-      MOCHI_ASSIGN_OR_RETURN(ssl::Moco moco, BuildMoco(config));
-      return PretrainModel{moco.ptr(), moco->encoder_q->backbone};
+      PretrainModel model;
+      MOCHI_ASSIGN_OR_RETURN(model.moco, BuildMoco(config));
+      model.module = model.moco.ptr();
+      model.backbone = model.moco->encoder_q->backbone;
+      return model;
     }
     case proto::PretrainConfig::kSupervised: {
-      MOCHI_ASSIGN_OR_RETURN(models::Classifier model, BuildSupervisedModel(config));
-      return PretrainModel{model.ptr(), model->backbone};
+      PretrainModel model;
+      MOCHI_ASSIGN_OR_RETURN(model.classifier, BuildSupervisedModel(config));
+      model.module = model.classifier.ptr();
+      model.backbone = model.classifier->backbone;
+      return model;
     }
     case proto::PretrainConfig::OBJECTIVE_NOT_SET:
       break;

@@ -45,6 +45,8 @@ absl::StatusOr<models::Classifier> BuildSupervisedModel(const proto::PretrainCon
 struct PretrainModel {
   std::shared_ptr<torch::nn::Module> module;
   models::ResNet backbone{nullptr};
+  ssl::Moco moco{nullptr};                   // set for the moco objective (it is `module`)
+  models::Classifier classifier{nullptr};    // set for the supervised objective (it is `module`)
 };
 absl::StatusOr<PretrainModel> BuildPretrainModel(const proto::PretrainConfig& config);
 

@@ -95,17 +95,11 @@ absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunO
                          data::DataLoader::Create(dataset.get(), transform, loader_options));
 
   // What is trained, as the checkpoint holds it: MoCo, or the supervised classifier.
-  ssl::Moco moco{nullptr};
-  models::Classifier classifier{nullptr};
-  std::shared_ptr<torch::nn::Module> model;
-  if (supervised) {
-    MOCHI_ASSIGN_OR_RETURN(classifier, BuildSupervisedModel(config));
-    model = classifier.ptr();
-  } else {
-    MOCHI_ASSIGN_OR_RETURN(moco, BuildMoco(config));
-    moco->set_communicator(communicator.get());
-    model = moco.ptr();
-  }
+  MOCHI_ASSIGN_OR_RETURN(const PretrainModel built, BuildPretrainModel(config));
+  const std::shared_ptr<torch::nn::Module> model = built.module;
+  ssl::Moco moco = built.moco;
+  models::Classifier classifier = built.classifier;
+  if (!supervised) moco->set_communicator(communicator.get());
   model->to(device);
   {
     // Identical starting weights everywhere (DDP broadcasts them from rank 0 too).
@@ -190,8 +184,7 @@ absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunO
   hooks.push_back(std::make_unique<CheckpointHook>(checkpoint_path,
                                                    config.checkpoint_every_epochs(), *model,
                                                    optimizer, generators, *communicator));
-  const models::ResNet backbone = supervised ? classifier->backbone : moco->encoder_q->backbone;
-  const PretrainContext context{&config, backbone, dataset.get(), device, dir, is_chief};
+  const PretrainContext context{&config, built.backbone, dataset.get(), device, dir, is_chief};
   for (const PretrainHookFactory& factory : options.extra_hooks) {
     MOCHI_ASSIGN_OR_RETURN(std::unique_ptr<HookBase> hook, factory(context));
     if (hook != nullptr) hooks.push_back(std::move(hook));
