@@ -103,16 +103,28 @@ absl::Status DetectionObjective::Step(const data::Batch& batch) {
   }
   loss_sum_ += total;
   ++steps_;
-  last_.Clear();
-  last_.set_iter(static_cast<int32_t>(batch.step_in_epoch + 1));
-  last_.set_total_loss(total);
-  last_.set_loss_rpn_cls(losses.rpn_cls.item<double>());
-  last_.set_loss_rpn_loc(losses.rpn_loc.item<double>());
-  last_.set_loss_cls(losses.cls.item<double>());
-  last_.set_loss_box_reg(losses.box_reg.item<double>());
-  if (losses.mask.defined()) last_.set_loss_mask(losses.mask.item<double>());
-  last_.set_lr(lr);
+  // The loss terms stay tensors until read (last(), Progress()): no device sync per step.
+  last_losses_ = {losses.rpn_cls.detach(), losses.rpn_loc.detach(), losses.cls.detach(),
+                  losses.box_reg.detach(),
+                  losses.mask.defined() ? losses.mask.detach() : at::Tensor()};
+  last_iter_ = batch.step_in_epoch + 1;
+  last_total_ = total;
+  last_lr_ = lr;
   return absl::OkStatus();
+}
+
+proto::TransferIteration DetectionObjective::last() const {
+  proto::TransferIteration last;
+  if (steps_ == 0) return last;
+  last.set_iter(static_cast<int32_t>(last_iter_));
+  last.set_total_loss(last_total_);
+  last.set_loss_rpn_cls(last_losses_.rpn_cls.item<double>());
+  last.set_loss_rpn_loc(last_losses_.rpn_loc.item<double>());
+  last.set_loss_cls(last_losses_.cls.item<double>());
+  last.set_loss_box_reg(last_losses_.box_reg.item<double>());
+  if (last_losses_.mask.defined()) last.set_loss_mask(last_losses_.mask.item<double>());
+  last.set_lr(last_lr_);
+  return last;
 }
 
 EpochMetrics DetectionObjective::Summary() const {
@@ -123,10 +135,11 @@ EpochMetrics DetectionObjective::Summary() const {
 }
 
 std::string DetectionObjective::Progress() const {
+  const proto::TransferIteration step = last();
   std::string text = absl::StrFormat("(last: %.4f = rpn_cls %.4f rpn_loc %.4f cls %.4f box %.4f",
-                                     last_.total_loss(), last_.loss_rpn_cls(), last_.loss_rpn_loc(),
-                                     last_.loss_cls(), last_.loss_box_reg());
-  if (last_.has_loss_mask()) absl::StrAppendFormat(&text, " mask %.4f", last_.loss_mask());
+                                     step.total_loss(), step.loss_rpn_cls(), step.loss_rpn_loc(),
+                                     step.loss_cls(), step.loss_box_reg());
+  if (step.has_loss_mask()) absl::StrAppendFormat(&text, " mask %.4f", step.loss_mask());
   return text + ")";
 }
 

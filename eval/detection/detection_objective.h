@@ -63,8 +63,8 @@ class DetectionObjective : public Objective {
   // The last step's loss terms.
   std::string Progress() const override;
 
-  // The last step: its iteration (1-based), losses and learning rate.
-  const proto::TransferIteration& last() const { return last_; }
+  // The last step: its iteration (1-based), losses and learning rate (empty before a step).
+  proto::TransferIteration last() const;
 
  private:
   FasterRcnn model_;
@@ -74,7 +74,9 @@ class DetectionObjective : public Objective {
   at::Generator generator_;
   double loss_sum_ = 0;
   int64_t steps_ = 0;
-  proto::TransferIteration last_;
+  RcnnLosses last_losses_;
+  int64_t last_iter_ = 0;
+  double last_total_ = 0, last_lr_ = 0;
 };
 
 }  // namespace mochi::eval::detection
