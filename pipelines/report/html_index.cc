@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 #include <system_error>
 
 #include "absl/strings/match.h"
@@ -55,9 +56,15 @@ absl::StatusOr<ReportIndex> ScanReports(const std::string& dir) {
   ReportIndex index;
   std::error_code readme_error;  // a missing README is not an error
   index.has_readme = fs::is_regular_file(fs::path(dir) / "README.md", readme_error);
+  std::set<std::string> markdown;  // stems of the *.md files
   for (const fs::directory_entry& entry : fs::directory_iterator(dir, error)) {
+    if (!entry.is_regular_file()) continue;
     const std::string file_name = entry.path().filename().string();
-    if (!entry.is_regular_file() || !absl::EndsWith(file_name, kReportDocumentSuffix) ||
+    if (entry.path().extension() == ".md" && file_name != "README.md") {
+      markdown.insert(entry.path().stem().string());
+      continue;
+    }
+    if (!absl::EndsWith(file_name, kReportDocumentSuffix) ||
         file_name.size() == kReportDocumentSuffix.size()) {
       continue;
     }
@@ -72,16 +79,9 @@ absl::StatusOr<ReportIndex> ScanReports(const std::string& dir) {
   if (error) return absl::InternalError(absl::StrCat(dir, ": ", error.message()));
   std::sort(index.reports.begin(), index.reports.end(),
             [](const IndexedReport& a, const IndexedReport& b) { return a.name < b.name; });
-  for (const fs::directory_entry& entry : fs::directory_iterator(dir, error)) {
-    const fs::path& path = entry.path();
-    if (!entry.is_regular_file() || path.extension() != ".md" || path.stem() == "README") continue;
-    const std::string name = path.stem().string();
-    const bool has_document = std::any_of(index.reports.begin(), index.reports.end(),
-                                          [&](const IndexedReport& r) { return r.name == name; });
-    if (!has_document) index.markdown_only.push_back(name);
-  }
-  if (error) return absl::InternalError(absl::StrCat(dir, ": ", error.message()));
-  std::sort(index.markdown_only.begin(), index.markdown_only.end());
+  // A .md beside its document is that report, not a Markdown-only one.
+  for (const IndexedReport& report : index.reports) markdown.erase(report.name);
+  index.markdown_only.assign(markdown.begin(), markdown.end());  // sorted: a std::set
   return index;
 }
 
