@@ -79,6 +79,9 @@ ABSL_FLAG(bool, count_memory, true,
 ABSL_FLAG(bool, backbone_study, false,
           "Also sweep the backbone-only step over memory format and threads.");
 ABSL_FLAG(std::string, study_threads, "1,2", "Thread counts for --backbone_study.");
+ABSL_FLAG(bool, materialised_head, true,
+          "Also run MoCo-v2 with the materialised-logits loss head (moco { loss_head_tile_rows: "
+          "0 }), the head before the streamed one.");
 ABSL_FLAG(std::string, json_dir, "",
           "If set, also write <dir>/k<K>_<variant>.json per variant (for //pipelines:"
           "figure_overhead): medians, paired ratios, img/s.");
@@ -172,7 +175,7 @@ absl::StatusOr<BackboneStep> MakeBackboneStep(const mochi::proto::PretrainConfig
 // Isolated pieces of the mixing at one K, on unit q [B, D] and a unit queue [K, D].
 void TimePieces(int64_t batch, int64_t dim, int64_t k,
                 const std::vector<std::pair<std::string, mochi::ssl::MixingOptions>>& mixings,
-                double temperature, double moco_step_ms, int reps) {
+                double temperature, int64_t head_tile_rows, double moco_step_ms, int reps) {
   at::Tensor q0 = at::randn({batch, dim});
   q0 = q0 / q0.norm(2, 1, true);
   at::Tensor queue = at::randn({k, dim});
@@ -199,20 +202,25 @@ void TimePieces(int64_t batch, int64_t dim, int64_t k,
   // step outside the encoders (wider logits and their copy included).
   at::Tensor k0 = at::randn({batch, dim});
   k0 = k0 / k0.norm(2, 1, true);
-  auto head_ms = [&](const mochi::ssl::MixingOptions* mixing) {
+  auto head_ms = [&](const mochi::ssl::MixingOptions* mixing, int64_t tile_rows) {
     return MedianMs(
         [&] {
-          mochi::ssl::ComputeContrastiveLoss(q_leaf, k0, queue, temperature, mixing, gen)
+          mochi::ssl::ComputeContrastiveLoss(q_leaf, k0, queue, temperature, mixing, gen,
+                                             tile_rows)
               .loss.backward();
           q_leaf.mutable_grad().reset();
         },
         reps);
   };
-  const double moco_head_ms = head_ms(nullptr);
-  row("loss head MoCo-v2, fwd+bwd", moco_head_ms);
-  for (const auto& [name, options] : mixings) {
-    row(absl::StrCat("loss head ", name, ", fwd+bwd, minus MoCo-v2's"),
-        head_ms(&options) - moco_head_ms);
+  for (const int64_t tile_rows : {int64_t{0}, head_tile_rows}) {
+    const std::string head = tile_rows == 0 ? "materialised"
+                                            : absl::StrCat("streamed, T = ", tile_rows);
+    const double moco_head_ms = head_ms(nullptr, tile_rows);
+    row(absl::StrCat("loss head (", head, ") MoCo-v2, fwd+bwd"), moco_head_ms);
+    for (const auto& [name, options] : mixings) {
+      row(absl::StrCat("loss head (", head, ") ", name, ", minus MoCo-v2's"),
+          head_ms(&options, tile_rows) - moco_head_ms);
+    }
   }
   for (const auto& [name, options] : mixings) {
     // The fast form reads q.n_i, q.n_j, q.n_j' with three gathers on the [B, K] logits; each
@@ -305,14 +313,15 @@ void TimePieces(int64_t batch, int64_t dim, int64_t k,
   }
 }
 
-// "MoCHi(256,512,0)" -> "mochi_256_512_0", "MoCo-v2" -> "mocov2", the backbone row -> "backbone".
+// "MoCHi(256,512,0)" -> "mochi_256_512_0", "MoCo-v2" -> "mocov2", "MoCo-v2 materialised head" ->
+// "mocov2_materialised_head", the backbone row -> "backbone".
 std::string VariantSlug(const std::string& name) {
   if (name.rfind("backbone", 0) == 0) return "backbone";
   std::string slug;
   for (char c : name) {
     if (std::isalnum(static_cast<unsigned char>(c))) {
       slug += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    } else if (c == '(' || c == ',') {
+    } else if (c == '(' || c == ',' || c == ' ') {
       slug += '_';
     }
   }
@@ -414,17 +423,26 @@ int main(int argc, char** argv) {
         {"backbone fwd+bwd+SGD (1 view)", [backbone_ptr] { backbone_ptr->Run(); }, {}});
 
     std::vector<std::pair<std::string, mochi::ssl::MixingOptions>> piece_mixings;
-    for (int v = -1; v < static_cast<int>(mixings.size()); ++v) {
+    // v = -1: MoCo-v2; 0..: the MoCHi settings; then MoCo-v2 with materialised logits.
+    const int num_mixings = static_cast<int>(mixings.size());
+    const int last = num_mixings + (absl::GetFlag(FLAGS_materialised_head) ? 1 : 0);
+    for (int v = -1; v < last; ++v) {
+      const bool materialised = v == num_mixings;
+      const std::string variant_name = v < 0           ? std::string("MoCo-v2")
+                                       : materialised ? std::string("MoCo-v2 materialised head")
+                                                      : mixings[v].name;
+      const std::string moco_override =
+          v < 0 ? "" : materialised ? "loss_head_tile_rows: 0" : mixings[v].override_text;
       auto config = v < 0 ? base
                           : mochi::LoadConfig<mochi::proto::PretrainConfig>(
-                                config_path, absl::StrCat(override_text, " moco { queue_size: ", k, " ",
-                                                          mixings[v].override_text, " }"));
+                                config_path, absl::StrCat(override_text, " moco { queue_size: ", k,
+                                                          " ", moco_override, " }"));
       if (!config.ok()) return Fail(config.status());
       auto moco = mochi::BuildMoco(*config);
       if (!moco.ok()) return Fail(moco.status());
       (*moco)->to(g_device);
       std::shared_ptr<mochi::ssl::MixingOptions> mixing = mochi::BuildMixingOptions(config->moco());
-      if (mixing) piece_mixings.push_back({mixings[v].name, *mixing});
+      if (mixing) piece_mixings.push_back({variant_name, *mixing});
       // The trainer's own step (mochi/engine/objectives.h): the momentum update, forward,
       // backward, SGD step, enqueue and the per-step loss / proxy-accuracy reads.
       auto sgd = std::make_shared<torch::optim::SGD>(
@@ -438,7 +456,7 @@ int main(int argc, char** argv) {
           at::make_generator<at::CPUGeneratorImpl>(v + 7), g_device, objective_options);
       objective->BeginEpoch(mochi::TrainerState{});  // epoch 0
       const mochi::data::Batch two_views{{im_q, im_k}, labels};
-      variants.push_back({v < 0 ? std::string("MoCo-v2") : mixings[v].name,
+      variants.push_back({variant_name,
                           [objective, sgd, mixing, two_views] {
                             const absl::Status status = objective->Step(two_views);
                             if (!status.ok()) {
@@ -539,8 +557,9 @@ int main(int argc, char** argv) {
       }
     }
     if (absl::GetFlag(FLAGS_pieces)) {
+      const int64_t tile_rows = base->moco().loss_head_tile_rows();
       TimePieces(batch, base->head().output_dim(), k, piece_mixings, base->moco().temperature(),
-                 moco_ms, absl::GetFlag(FLAGS_piece_reps));
+                 tile_rows > 0 ? tile_rows : 8192, moco_ms, absl::GetFlag(FLAGS_piece_reps));
     }
   }
 

@@ -315,6 +315,7 @@ OVERHEAD = {
         {"id": "mochi_256_512_0", "label": "MoCHi (256, 512, 0)"},
         {"id": "mochi_1024_512_256", "label": "MoCHi (1024, 512, 256)"},
         {"id": "backbone", "label": "backbone forward + backward + SGD alone (1 view)"},
+        {"id": "mocov2_materialised_head", "label": "MoCo-v2, loss head with materialised logits (moco { loss_head_tile_rows: 0 })"},
     ],
     "columns": [
         {"id": "step_ms", "label": "step (ms, median)", "result": "bench", "metric": "step_ms_median", "scale": 1.0, "digits": 1},

@@ -230,6 +230,8 @@ void CheckMoco(const proto::MoCo& m, int batch_size, int epochs, const std::stri
     v.Check(batch_size % m.bn_groups() == 0, path + ".bn_groups", m.bn_groups(),
             absl::StrCat("must divide the batch size ", batch_size));
   }
+  v.Check(m.loss_head_tile_rows() >= 0, path + ".loss_head_tile_rows", m.loss_head_tile_rows(),
+          "must be >= 0 (0 = materialised logits)");
   if (m.has_mixing()) CheckMixing(m.mixing(), m.queue_size(), epochs, path + ".mixing", v);
 }
 

@@ -155,6 +155,7 @@ absl::StatusOr<ssl::Moco> BuildMoco(const proto::PretrainConfig& config) {
   options.temperature = config.moco().temperature();
   options.shuffle_bn = config.moco().shuffle_bn();
   options.bn_groups = config.moco().bn_groups();
+  options.loss_head_tile_rows = config.moco().loss_head_tile_rows();
   options.autocast_bf16 = config.run().autocast_bf16();
   options.channels_last = config.run().channels_last();
   ssl::Moco moco{nullptr};

@@ -20,9 +20,11 @@ class MocoObjective::Statistics {
   explicit Statistics(int64_t budget) : budget_(budget) {}
   bool wants_more() const { return seen_ < budget_; }
 
-  void Add(const ssl::MocoImpl::Output& out, const at::Tensor& labels,
-           const at::Tensor& queue_labels, int64_t queue_size) {
-    const int64_t n = std::min<int64_t>(budget_ - seen_, out.logits.size(0));
+  // `queue` as the step saw it (before Enqueue); the logits of the first rows are rebuilt from
+  // q, k and the draws, as the streamed loss head never materialises them.
+  void Add(const ssl::MocoImpl::Output& out, const at::Tensor& labels, const at::Tensor& queue,
+           const at::Tensor& queue_labels, double temperature, const ssl::MixingOptions* mixing) {
+    const int64_t n = std::min<int64_t>(budget_ - seen_, out.q.size(0));
     std::optional<ssl::MixingDraws> draws;
     if (out.draws) {
       const ssl::MixingDraws& d = *out.draws;
@@ -30,9 +32,12 @@ class MocoObjective::Statistics {
                                d.pair_second.slice(0, 0, n),   d.pair_weight.slice(0, 0, n),
                                d.query_partner.slice(0, 0, n), d.query_weight.slice(0, 0, n)};
     }
+    const at::Tensor logits =
+        ssl::ContrastiveLogits(out.q.slice(0, 0, n), out.k.slice(0, 0, n), queue, temperature,
+                               draws ? &*draws : nullptr, draws ? mixing : nullptr);
     const ssl::ContrastiveStatistics s = ssl::ComputeContrastiveStatistics(
-        out.logits.slice(0, 0, n), queue_size, labels.slice(0, 0, n), queue_labels,
-        draws ? &*draws : nullptr, /*top_k=*/1024);
+        logits, queue.size(0), labels.slice(0, 0, n), queue_labels, draws ? &*draws : nullptr,
+        /*top_k=*/1024);
     AddMean(false_negative_, s.false_negative_share_topk, n);
     AddMean(synthetic_false_negative_, s.synthetic_from_false_negative_share, n);
     alignment_ += ssl::Alignment(out.q.slice(0, 0, n), out.k.slice(0, 0, n)) * n;
@@ -108,18 +113,16 @@ absl::Status MocoObjective::Step(const data::Batch& batch) {
     out.loss.backward();
     communicator_.AverageGradients(trained_);
     optimizer_.step();
-    const int64_t queue_size = moco_->queue.size(0);
     if (statistics_->wants_more()) {  // before Enqueue: the logits saw the old queue
-      statistics_->Add(out, batch.labels, moco_->queue_labels, queue_size);
+      statistics_->Add(out, batch.labels, moco_->queue, moco_->queue_labels,
+                       moco_->options().temperature, options_.mixing);
     }
     moco_->Enqueue(out.k, batch.labels);
-    at::NoGradGuard no_grad;
-    const at::Tensor logits = out.logits.detach();
-    const int64_t real = 1 + queue_size;
-    loss_sum_ += out.loss.item<double>() * logits.size(0);
-    proxy_correct_ += logits.argmax(1).eq(0).sum().item<double>();
-    proxy_correct_real_ += logits.slice(1, 0, real).argmax(1).eq(0).sum().item<double>();
-    seen_ += logits.size(0);
+    const int64_t rows = out.q.size(0);
+    loss_sum_ += out.loss.item<double>() * rows;
+    proxy_correct_ += out.positive_is_top.sum().item<double>();
+    proxy_correct_real_ += out.positive_is_top_real.sum().item<double>();
+    seen_ += rows;
   });
 }
 

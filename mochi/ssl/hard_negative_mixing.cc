@@ -23,16 +23,6 @@ at::Tensor QueueIndices(const at::Tensor& hardest, const at::Tensor& positions) 
   return hardest.gather(1, positions);
 }
 
-// The detached factors of the fast form. For pair p = (i, j) and query partner j':
-//   pair logit  = w_i q.n_i + w_j q.n_j,        w_i = a / (tau ||a n_i + (1-a) n_j||), w_j likewise
-//   query logit = w_j' q.n_j' + w_q q.q,        w_j' = (1-b) / (tau ||b q + (1-b) n_j'||), w_q likewise
-// Only the q.n (queue logits) and q.q factors carry q's gradient.
-struct Coefficients {
-  at::Tensor queue_index;  // int64 [B, 2s + s']: n_i (s), n_j (s), n_j' (s')
-  at::Tensor weight;       // [B, 2s + s']: w_i, w_j, w_j'
-  at::Tensor self_weight;  // [B, s']: w_q
-};
-
 // ||x n_1 + (1-x) n_2|| for unit n_1, n_2 with n_1 . n_2 = dot.
 template <typename T>
 T MixNorm(T x, T dot) {
@@ -40,25 +30,25 @@ T MixNorm(T x, T dot) {
 }
 
 // CPU float: one pass per query row, without a [B, s] temporary per formula term.
-Coefficients CoefficientsCpu(const at::Tensor& queue, const at::Tensor& similarity,
-                             const MixingDraws& draws, double temperature) {
+MixingCoefficients CoefficientsCpu(const at::Tensor& queue, const at::Tensor& partner_similarity,
+                                   const MixingDraws& draws, double temperature) {
   const at::Tensor rows = queue.detach().contiguous();
-  const at::Tensor sim = similarity.detach().contiguous();
+  const at::Tensor partner_sim = partner_similarity.detach().contiguous();
   const at::Tensor hardest = draws.hardest.contiguous();
   const at::Tensor first = draws.pair_first.contiguous();
   const at::Tensor second = draws.pair_second.contiguous();
   const at::Tensor pair_weight = draws.pair_weight.contiguous();
   const at::Tensor partner = draws.query_partner.contiguous();
   const at::Tensor query_weight = draws.query_weight.contiguous();
-  const int64_t batch = sim.size(0), k = sim.size(1), dim = rows.size(1);
+  const int64_t batch = hardest.size(0), dim = rows.size(1);
   const int64_t n = hardest.size(1), s = first.size(1), s_query = partner.size(1);
-  Coefficients c;
+  MixingCoefficients c;
   c.queue_index = at::empty({batch, 2 * s + s_query}, hardest.options());
-  c.weight = at::empty({batch, 2 * s + s_query}, sim.options());
-  c.self_weight = at::empty({batch, s_query}, sim.options());
+  c.weight = at::empty({batch, 2 * s + s_query}, rows.options());
+  c.self_weight = at::empty({batch, s_query}, rows.options());
   const float inv_tau = static_cast<float>(1.0 / temperature);
   const float* queue_data = rows.data_ptr<float>();
-  const float* sim_data = sim.data_ptr<float>();
+  const float* partner_sim_data = partner_sim.data_ptr<float>();
   const int64_t* hardest_data = hardest.data_ptr<int64_t>();
   const int64_t* first_data = first.data_ptr<int64_t>();
   const int64_t* second_data = second.data_ptr<int64_t>();
@@ -98,7 +88,7 @@ Coefficients CoefficientsCpu(const at::Tensor& queue, const at::Tensor& similari
       for (int64_t p = 0; p < s_query; ++p) {
         const int64_t j = top[partner_data[row * s_query + p]];
         const float b = b_data[row * s_query + p];
-        const float scale = inv_tau / MixNorm(b, sim_data[row * k + j]);
+        const float scale = inv_tau / MixNorm(b, partner_sim_data[row * s_query + p]);
         index[2 * s + p] = j;
         weight[2 * s + p] = (1 - b) * scale;
         self_out[row * s_query + p] = b * scale;
@@ -109,10 +99,10 @@ Coefficients CoefficientsCpu(const at::Tensor& queue, const at::Tensor& similari
 }
 
 // Any device or dtype: the same factors from tensor operations.
-Coefficients CoefficientsFromTensors(const at::Tensor& queue, const at::Tensor& similarity,
-                                     const MixingDraws& draws, double temperature) {
+MixingCoefficients CoefficientsFromTensors(const at::Tensor& queue,
+                                           const at::Tensor& partner_similarity,
+                                           const MixingDraws& draws, double temperature) {
   const at::Tensor rows = queue.detach();
-  const at::Tensor sim = similarity.detach();
   const at::Tensor first = QueueIndices(draws.hardest, draws.pair_first);
   const at::Tensor second = QueueIndices(draws.hardest, draws.pair_second);
   const at::Tensor partner = QueueIndices(draws.hardest, draws.query_partner);
@@ -120,17 +110,17 @@ Coefficients CoefficientsFromTensors(const at::Tensor& queue, const at::Tensor& 
                                 rows.index_select(0, second.reshape(-1)))
                                    .sum(-1)
                                    .reshape(first.sizes());
-  const at::Tensor a = draws.pair_weight.to(sim.scalar_type());
+  const at::Tensor a = draws.pair_weight.to(rows.scalar_type());
   const at::Tensor pair_scale =
       (a * a + (1 - a) * (1 - a) + 2 * a * (1 - a) * pair_dots).clamp_min(1e-12).rsqrt() /
       temperature;
-  const at::Tensor b = draws.query_weight.to(sim.scalar_type());
+  const at::Tensor b = draws.query_weight.to(rows.scalar_type());
   const at::Tensor query_scale =
-      (b * b + (1 - b) * (1 - b) + 2 * b * (1 - b) * sim.gather(1, partner))
+      (b * b + (1 - b) * (1 - b) + 2 * b * (1 - b) * partner_similarity.detach())
           .clamp_min(1e-12)
           .rsqrt() /
       temperature;
-  Coefficients c;
+  MixingCoefficients c;
   c.queue_index = at::cat({first, second, partner}, 1);
   c.weight = at::cat({a * pair_scale, (1 - a) * pair_scale, (1 - b) * query_scale}, 1);
   c.self_weight = b * query_scale;
@@ -290,28 +280,47 @@ MixingDraws DrawMixingWeights(int64_t batch, const MixingOptions& options,
   return DrawWeightsFromKey(DrawKey(generator), batch, options, device);
 }
 
+MixingDraws DrawMixingBeforeSelection(int64_t batch, int64_t queue_size,
+                                      const MixingOptions& options,
+                                      c10::optional<at::Generator> generator, at::Device device) {
+  TORCH_CHECK(options.num_hardest >= 1 && options.num_hardest <= queue_size, "mixing: N = ",
+              options.num_hardest, " must be in [1, K = ", queue_size, "]");
+  const uint64_t key = DrawKey(generator);
+  MixingDraws draws = DrawWeightsFromKey(key, batch, options, device);
+  if (options.selection == MixingSelection::kRandom) {
+    draws.hardest =
+        CounterSubsets(key, kRandomSelection, batch, queue_size, options.num_hardest).to(device);
+  }
+  return draws;
+}
+
 MixingDraws DrawMixing(const at::Tensor& queue_similarity, const MixingOptions& options,
                        c10::optional<at::Generator> generator) {
   TORCH_CHECK(queue_similarity.dim() == 2, "mixing: queue_similarity must be [B, K], got ",
               queue_similarity.sizes());
-  const int64_t batch = queue_similarity.size(0), k = queue_similarity.size(1);
-  TORCH_CHECK(options.num_hardest >= 1 && options.num_hardest <= k, "mixing: N = ",
-              options.num_hardest, " must be in [1, K = ", k, "]");
-  const uint64_t key = DrawKey(generator);
-  MixingDraws draws = DrawWeightsFromKey(key, batch, options, queue_similarity.device());
+  MixingDraws draws =
+      DrawMixingBeforeSelection(queue_similarity.size(0), queue_similarity.size(1), options,
+                                generator, queue_similarity.device());
   switch (options.selection) {
     case MixingSelection::kHardest:
-      draws.hardest = RowTopN(queue_similarity, options.num_hardest);
+      draws.hardest = std::get<0>(at::sort(RowTopN(queue_similarity, options.num_hardest), 1));
       break;
     case MixingSelection::kRandom:
       // The values are not used, but a NaN means training diverged, as for the top-N.
       TORCH_CHECK(!at::isnan(queue_similarity.detach()).any().item<bool>(),
                   "mixing: NaN in the similarities (has training diverged?)");
-      draws.hardest = CounterSubsets(key, kRandomSelection, batch, k, options.num_hardest)
-                          .to(queue_similarity.device());
       break;
   }
   return draws;
+}
+
+MixingCoefficients ComputeMixingCoefficients(const at::Tensor& queue,
+                                             const at::Tensor& partner_similarity,
+                                             const MixingDraws& draws, double temperature) {
+  return queue.device().is_cpu() && queue.scalar_type() == at::kFloat &&
+                 partner_similarity.scalar_type() == at::kFloat
+             ? CoefficientsCpu(queue, partner_similarity, draws, temperature)
+             : CoefficientsFromTensors(queue, partner_similarity, draws, temperature);
 }
 
 at::Tensor SyntheticLogits(const at::Tensor& q, const at::Tensor& queue,
@@ -322,11 +331,10 @@ at::Tensor SyntheticLogits(const at::Tensor& q, const at::Tensor& queue,
     return SyntheticLogitsFromVectors(q, BuildSyntheticNegatives(q, queue, draws, options),
                                       temperature);
   }
-  const Coefficients c =
-      queue_similarity.device().is_cpu() && queue_similarity.scalar_type() == at::kFloat &&
-              queue.scalar_type() == at::kFloat
-          ? CoefficientsCpu(queue, queue_similarity, draws, temperature)
-          : CoefficientsFromTensors(queue, queue_similarity, draws, temperature);
+  const at::Tensor partner_similarity =
+      queue_similarity.detach().gather(1, QueueIndices(draws.hardest, draws.query_partner));
+  const MixingCoefficients c =
+      ComputeMixingCoefficients(queue, partner_similarity, draws, temperature);
   return WeightedLogits::apply(queue_similarity, q, c.queue_index, c.weight, c.self_weight,
                                draws.pair_first.size(1));
 }

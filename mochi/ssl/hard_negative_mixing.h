@@ -45,8 +45,9 @@ struct MixingOptions {
 
 // The random draws of one step; exposed so tests and statistics can recompute every value.
 struct MixingDraws {
-  // int64 [B, N] queue indices of the selected negatives, in no set order: the N largest q.n
-  // (kHardest) or N distinct uniform draws (kRandom).
+  // int64 [B, N] queue indices of the selected negatives: the N largest q.n in increasing index
+  // order (kHardest; a canonical order, so the pairs drawn from it do not depend on how the
+  // selection was computed), or N distinct uniform draws in draw order (kRandom).
   at::Tensor hardest;
   at::Tensor pair_first;     // int64 [B, s] positions in `hardest` (n_i)
   at::Tensor pair_second;    // int64 [B, s] positions in `hardest` (n_j)
@@ -62,12 +63,33 @@ struct MixingDraws {
 MixingDraws DrawMixing(const at::Tensor& queue_similarity, const MixingOptions& options,
                        c10::optional<at::Generator> generator);
 
+// DrawMixing without the hardest selection, for a head that selects while it streams the queue
+// (fused_infonce.h): takes the same number from `generator` and gives the same draws, `hardest`
+// included for kRandom; for kHardest `hardest` is left undefined.
+MixingDraws DrawMixingBeforeSelection(int64_t batch, int64_t queue_size,
+                                      const MixingOptions& options,
+                                      c10::optional<at::Generator> generator, at::Device device);
+
 // The random part of DrawMixing (all but `hardest`): positions in a top-N set and the weights
 // a and b, placed on `device`. Takes one 64-bit number from `generator` (a CPU generator; null =
 // the default one) and derives every value from it with a counter-based hash, so the draws are
 // computed in parallel, identical for any thread count and device, and resume exactly.
 MixingDraws DrawMixingWeights(int64_t batch, const MixingOptions& options,
                               c10::optional<at::Generator> generator, at::Device device);
+
+// The detached factors of the fast form. For pair p = (i, j) and query partner j':
+//   pair logit  = w_i q.n_i + w_j q.n_j,   w_i = a / (tau ||a n_i + (1-a) n_j||), w_j likewise
+//   query logit = w_j' q.n_j' + w_q q.q,   w_j' = (1-b) / (tau ||b q + (1-b) n_j'||), w_q likewise
+// Only the q.n (queue logits) and q.q factors carry q's gradient.
+struct MixingCoefficients {
+  at::Tensor queue_index;  // int64 [B, 2s + s']: n_i (s), n_j (s), n_j' (s')
+  at::Tensor weight;       // [B, 2s + s']: w_i, w_j, w_j'
+  at::Tensor self_weight;  // [B, s']: w_q
+};
+// `partner_similarity` is q.n_j' of the query-mixing partners ([B, s'], values only).
+MixingCoefficients ComputeMixingCoefficients(const at::Tensor& queue,
+                                             const at::Tensor& partner_similarity,
+                                             const MixingDraws& draws, double temperature);
 
 // Synthetic logits q.h / tau for the s + s' synthetic negatives: [B, s + s'] (pair-mixed first).
 //   q: [B, D] L2-normalised query embeddings (carries the gradient).

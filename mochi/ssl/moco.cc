@@ -1,10 +1,12 @@
 #include "mochi/ssl/moco.h"
 
 #include <utility>
+#include <vector>
 
 #include "ATen/ATen.h"
 #include "c10/util/Exception.h"
 #include "mochi/port/autocast.h"
+#include "mochi/ssl/fused_infonce.h"
 #include "torch/autograd.h"
 
 namespace mochi::ssl {
@@ -18,23 +20,62 @@ torch::Tensor EncoderImpl::forward(const torch::Tensor& x) {
   return z / z.norm(2, 1, true).clamp_min(1e-12);
 }
 
+namespace {
+
+// [q.k, q.n, (q.h, q.h')] / tau from the queue similarities q.n ([B, K]).
+torch::Tensor LogitsFromSimilarity(const torch::Tensor& q, const torch::Tensor& k,
+                                   const torch::Tensor& queue, const torch::Tensor& similarity,
+                                   double temperature, const MixingDraws* draws,
+                                   const MixingOptions* mixing) {
+  std::vector<torch::Tensor> parts = {(q * k).sum(1, /*keepdim=*/true) / temperature,
+                                      similarity / temperature};
+  if (draws != nullptr) {
+    parts.push_back(SyntheticLogits(q, queue, similarity, *draws, temperature, *mixing));
+  }
+  return at::cat(parts, 1);
+}
+
+}  // namespace
+
 ContrastiveLoss ComputeContrastiveLoss(const torch::Tensor& q, const torch::Tensor& k,
                                        const torch::Tensor& queue, double temperature,
                                        const MixingOptions* mixing,
-                                       c10::optional<at::Generator> generator) {
-  const torch::Tensor positive = (q * k).sum(1, /*keepdim=*/true);  // [B, 1]
-  const torch::Tensor negatives = at::matmul(q, queue.t());         // [B, K], q.n
-  std::vector<torch::Tensor> parts = {positive / temperature, negatives / temperature};
+                                       c10::optional<at::Generator> generator,
+                                       int64_t head_tile_rows) {
   ContrastiveLoss out;
-  if (mixing != nullptr) {
-    out.draws = DrawMixing(negatives, *mixing, generator);
-    parts.push_back(SyntheticLogits(q, queue, negatives, *out.draws, temperature, *mixing));
+  if (head_tile_rows > 0 && (mixing == nullptr || !mixing->gradient_through_synthetic)) {
+    if (mixing != nullptr) {
+      out.draws = DrawMixingBeforeSelection(q.size(0), queue.size(0), *mixing, generator,
+                                            q.device());
+    }
+    FusedInfoNce fused = ComputeFusedInfoNce(q, k, queue, temperature, mixing,
+                                             out.draws ? &*out.draws : nullptr, head_tile_rows);
+    out.loss = std::move(fused.loss);
+    out.positive_is_top = std::move(fused.positive_is_top);
+    out.positive_is_top_real = std::move(fused.positive_is_top_real);
+    return out;
   }
-  out.logits = at::cat(parts, 1);
+  const torch::Tensor similarity = at::matmul(q, queue.t());  // [B, K], q.n
+  if (mixing != nullptr) out.draws = DrawMixing(similarity, *mixing, generator);
+  out.logits = LogitsFromSimilarity(q, k, queue, similarity, temperature,
+                                    out.draws ? &*out.draws : nullptr, mixing);
   const torch::Tensor target =
       at::zeros({out.logits.size(0)}, out.logits.options().dtype(at::kLong));
   out.loss = at::cross_entropy_loss(out.logits, target);
+  const torch::Tensor detached = out.logits.detach();
+  out.positive_is_top = detached.argmax(1).eq(0);
+  out.positive_is_top_real = detached.slice(1, 0, 1 + queue.size(0)).argmax(1).eq(0);
   return out;
+}
+
+torch::Tensor ContrastiveLogits(const torch::Tensor& q, const torch::Tensor& k,
+                                const torch::Tensor& queue, double temperature,
+                                const MixingDraws* draws, const MixingOptions* mixing) {
+  TORCH_CHECK(draws == nullptr || mixing != nullptr, "moco: draws without mixing options");
+  torch::NoGradGuard no_grad;
+  const torch::Tensor q_values = q.detach();
+  return LogitsFromSimilarity(q_values, k.detach(), queue, at::matmul(q_values, queue.t()),
+                              temperature, draws, mixing);
 }
 
 MocoImpl::MocoImpl(Encoder query_encoder, Encoder key_encoder, const MocoOptions& options)
@@ -79,9 +120,11 @@ MocoImpl::Output MocoImpl::forward(const torch::Tensor& im_q, const torch::Tenso
               " is not a multiple of bn_groups = ", options_.bn_groups);
   out.q = EncodeInGroups(*encoder_q, im_q);
   out.k = Keys(im_k);
-  ContrastiveLoss loss =
-      ComputeContrastiveLoss(out.q, out.k, queue, options_.temperature, mixing, generator);
+  ContrastiveLoss loss = ComputeContrastiveLoss(out.q, out.k, queue, options_.temperature, mixing,
+                                                generator, options_.loss_head_tile_rows);
   out.loss = std::move(loss.loss);
+  out.positive_is_top = std::move(loss.positive_is_top);
+  out.positive_is_top_real = std::move(loss.positive_is_top_real);
   out.logits = std::move(loss.logits);
   out.draws = std::move(loss.draws);
   return out;

@@ -40,6 +40,9 @@ struct MocoOptions {
   // BN groups per process: queries in G contiguous groups, keys in G groups of the shuffled
   // batch (MoCo's per-GPU BN and batch shuffle, simulated within one process). 1 = off.
   int64_t bn_groups = 1;
+  // Queue rows per tile of the streamed loss head (ComputeContrastiveLoss); 0 = materialised
+  // logits. Synthetic points with a gradient always use the materialised head.
+  int64_t loss_head_tile_rows = 8192;
   // Encoders under bf16 autocast, embeddings cast back to float32 (run.autocast_bf16).
   bool autocast_bf16 = false;
   // Images to channels_last before the encoders (run.channels_last; BuildMoco converts the
@@ -50,15 +53,29 @@ struct MocoOptions {
 // The InfoNCE head of a MoCo step, from embeddings: logits [q.k, q.n_1 .. q.n_K,
 // (q.h_1 .. q.h_s, q.h'_1 .. q.h'_s')] / tau against target 0. q [B, D] carries the gradient;
 // k [B, D] and queue [K, D] do not. `mixing` null = plain MoCo-v2.
+//
+// `head_tile_rows` > 0 streams the queue in tiles of that many rows (fused_infonce.h: the logits
+// are never built, `logits` stays undefined); 0 materialises the logits and uses autograd (the
+// reference, and the only form that lets gradients flow through synthetic points). Both take the
+// same draws from `generator` and give the same values and gradients up to rounding.
 struct ContrastiveLoss {
-  torch::Tensor loss;                // scalar
-  torch::Tensor logits;              // [B, 1 + K + s + s']
-  std::optional<MixingDraws> draws;  // set when mixing ran
+  torch::Tensor loss;                 // scalar
+  torch::Tensor positive_is_top;      // bool [B]: argmax of the logits is the positive
+  torch::Tensor positive_is_top_real; // bool [B]: the same among the 1 + K real logits
+  torch::Tensor logits;               // [B, 1 + K + s + s'], materialised head only
+  std::optional<MixingDraws> draws;   // set when mixing ran
 };
 ContrastiveLoss ComputeContrastiveLoss(const torch::Tensor& q, const torch::Tensor& k,
                                        const torch::Tensor& queue, double temperature,
                                        const MixingOptions* mixing,
-                                       c10::optional<at::Generator> generator);
+                                       c10::optional<at::Generator> generator,
+                                       int64_t head_tile_rows = 0);
+
+// The logits ComputeContrastiveLoss scores, for given draws (null = MoCo-v2), without gradient:
+// for statistics on a few rows, and tests. `draws` rows must match q's.
+torch::Tensor ContrastiveLogits(const torch::Tensor& q, const torch::Tensor& k,
+                                const torch::Tensor& queue, double temperature,
+                                const MixingDraws* draws, const MixingOptions* mixing);
 
 class MocoImpl : public torch::nn::Module {
  public:
@@ -67,9 +84,11 @@ class MocoImpl : public torch::nn::Module {
   MocoImpl(Encoder query_encoder, Encoder key_encoder, const MocoOptions& options);
 
   struct Output {
-    torch::Tensor loss;                // scalar
-    torch::Tensor logits;              // [B, 1 + K + s + s'] (already divided by tau)
-    torch::Tensor q;                   // [B, D]
+    torch::Tensor loss;                 // scalar
+    torch::Tensor positive_is_top;      // bool [B] (ContrastiveLoss)
+    torch::Tensor positive_is_top_real; // bool [B]
+    torch::Tensor logits;               // [B, 1 + K + s + s'], only with loss_head_tile_rows = 0
+    torch::Tensor q;                    // [B, D]
     torch::Tensor k;                   // [B, D], no gradient
     std::optional<MixingDraws> draws;  // set when mixing ran
   };

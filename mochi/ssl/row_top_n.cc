@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <vector>
 
 #include "ATen/ATen.h"
@@ -97,6 +98,66 @@ at::Tensor RowTopN(const at::Tensor& values, int64_t n) {
     }
   });
   TORCH_CHECK(!saw_nan, "top-N: NaN in the similarities (has training diverged?)");
+  return out;
+}
+
+StreamingRowTopN::StreamingRowTopN(int64_t rows, int64_t n)
+    : n_(n), kept_(rows), threshold_(rows, -std::numeric_limits<float>::infinity()) {
+  TORCH_CHECK(n >= 1, "top-N: N = ", n, " must be >= 1");
+  for (std::vector<Candidate>& row : kept_) row.reserve(2 * n);
+}
+
+void StreamingRowTopN::Add(const at::Tensor& block_input, int64_t first_column) {
+  const int64_t rows = static_cast<int64_t>(kept_.size());
+  TORCH_CHECK(block_input.dim() == 2 && block_input.size(0) == rows &&
+                  block_input.device().is_cpu() && block_input.scalar_type() == at::kFloat,
+              "top-N: a float CPU block [", rows, ", C] expected, got ", block_input.sizes(), " ",
+              block_input.scalar_type());
+  const at::Tensor block = block_input.detach().contiguous();
+  const int64_t columns = block.size(1);
+  const float* base = block.data_ptr<float>();
+  const auto larger = [](const Candidate& x, const Candidate& y) { return x.value > y.value; };
+  at::parallel_for(0, rows, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const float* row = base + r * columns;
+      std::vector<Candidate>& kept = kept_[r];
+      for (int64_t c = 0; c < columns; ++c) {
+        if (!(row[c] >= threshold_[r])) continue;
+        kept.push_back({row[c], first_column + c});
+        if (static_cast<int64_t>(kept.size()) == 2 * n_) {
+          std::nth_element(kept.begin(), kept.begin() + (n_ - 1), kept.end(), larger);
+          kept.resize(n_);
+          threshold_[r] = kept[n_ - 1].value;
+        }
+      }
+    }
+  });
+  columns_ += columns;
+}
+
+StreamingRowTopN::Result StreamingRowTopN::Finish() {
+  TORCH_CHECK(columns_ >= n_, "top-N: N = ", n_, " but only ", columns_, " columns were added");
+  const int64_t rows = static_cast<int64_t>(kept_.size());
+  Result out{at::empty({rows, n_}, at::kLong), at::empty({rows, n_}, at::kFloat)};
+  int64_t* indices = out.indices.data_ptr<int64_t>();
+  float* values = out.values.data_ptr<float>();
+  std::atomic<bool> short_row{false};
+  at::parallel_for(0, rows, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      std::vector<Candidate>& kept = kept_[r];
+      if (static_cast<int64_t>(kept.size()) < n_) {  // NaN values were skipped
+        short_row = true;
+        continue;
+      }
+      std::nth_element(kept.begin(), kept.begin() + (n_ - 1), kept.end(),
+                       [](const Candidate& x, const Candidate& y) { return x.value > y.value; });
+      for (int64_t i = 0; i < n_; ++i) {
+        indices[r * n_ + i] = kept[i].index;
+        values[r * n_ + i] = kept[i].value;
+      }
+    }
+  });
+  TORCH_CHECK(!short_row, "top-N: NaN in the similarities (has training diverged?)");
   return out;
 }
 

@@ -4,6 +4,7 @@
 #define MOCHI_SSL_ROW_TOP_N_H_
 
 #include <cstdint>
+#include <vector>
 
 #include "ATen/core/Tensor.h"
 
@@ -19,6 +20,36 @@ namespace mochi::ssl {
 // 2 threads: 1.4 ms (n = 256) and 2.5 ms (n = 1024) against at::topk(sorted=false)'s 2.7 and
 // 3.0 ms. Other devices and dtypes use at::topk.
 at::Tensor RowTopN(const at::Tensor& values, int64_t n);
+
+// Row-wise top-N over column blocks that arrive one at a time (the streamed loss head's queue
+// tiles), CPU float. Each row keeps a buffer of candidates and a threshold, the N-th largest
+// value it has kept: a block's values below it are skipped, and the buffer is cut back to N
+// (nth_element) when it reaches 2N. So a block costs one comparison per value once the threshold
+// has settled. NaN values are never kept (callers that must fail on them check separately).
+class StreamingRowTopN {
+ public:
+  StreamingRowTopN(int64_t rows, int64_t n);
+
+  // `block` [rows, C] float CPU; its column c is column first_column + c of the whole row.
+  void Add(const at::Tensor& block, int64_t first_column);
+
+  struct Result {
+    at::Tensor indices;  // int64 [rows, n], in no set order
+    at::Tensor values;   // float [rows, n], the values at `indices`
+  };
+  // Fails if fewer than n columns were added.
+  Result Finish();
+
+ private:
+  struct Candidate {
+    float value;
+    int64_t index;
+  };
+  int64_t n_;
+  int64_t columns_ = 0;
+  std::vector<std::vector<Candidate>> kept_;
+  std::vector<float> threshold_;
+};
 
 }  // namespace mochi::ssl
 

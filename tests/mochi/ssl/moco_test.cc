@@ -92,7 +92,6 @@ TEST(MocoTest, ChannelsLastAndBf16AutocastKeepTheLoss) {
   for (const MocoImpl::Output& out : outs) {
     EXPECT_EQ(out.q.scalar_type(), at::kFloat);
     EXPECT_EQ(out.k.scalar_type(), at::kFloat);
-    EXPECT_EQ(out.logits.scalar_type(), at::kFloat);
   }
   EXPECT_NEAR(outs[1].loss.item<double>(), outs[0].loss.item<double>(), 1e-5);
   EXPECT_NEAR(outs[2].loss.item<double>(), outs[0].loss.item<double>(), 0.05);
@@ -139,33 +138,49 @@ TEST(MocoTest, LogitsAreInfoNceOverPositiveQueueAndSyntheticNegatives) {
   const at::Tensor im_q = at::randn({5, 1, 8, 8});
   const at::Tensor im_k = at::randn({5, 1, 8, 8});
   auto plain = moco->forward(im_q, im_k, nullptr, c10::nullopt);
-  ASSERT_EQ(plain.logits.sizes(), (at::IntArrayRef{5, 1 + 16}));
+  EXPECT_FALSE(plain.logits.defined());  // the streamed head (loss_head_tile_rows > 0)
+  const at::Tensor logits = ContrastiveLogits(plain.q, plain.k, moco->queue, 0.5, nullptr, nullptr);
+  ASSERT_EQ(logits.sizes(), (at::IntArrayRef{5, 1 + 16}));
   EXPECT_FALSE(plain.draws.has_value());
   // Column 0 is q.k / tau, the rest q.queue / tau; the loss is cross-entropy with target 0.
   const at::Tensor positive = (plain.q * plain.k).sum(1) / 0.5;
-  EXPECT_TRUE(at::allclose(plain.logits.select(1, 0), positive, 1e-5, 1e-6));
-  EXPECT_TRUE(at::allclose(plain.logits.slice(1, 1), at::matmul(plain.q, moco->queue.t()) / 0.5,
-                           1e-5, 1e-6));
-  const double loss = -at::log_softmax(plain.logits, 1).select(1, 0).mean().item<double>();
+  EXPECT_TRUE(at::allclose(logits.select(1, 0), positive, 1e-5, 1e-6));
+  EXPECT_TRUE(
+      at::allclose(logits.slice(1, 1), at::matmul(plain.q, moco->queue.t()) / 0.5, 1e-5, 1e-6));
+  const double loss = -at::log_softmax(logits, 1).select(1, 0).mean().item<double>();
   EXPECT_NEAR(plain.loss.item<double>(), loss, 1e-5);
+  EXPECT_TRUE(at::equal(plain.positive_is_top, logits.argmax(1).eq(0)));
   EXPECT_FALSE(plain.k.requires_grad());
 
   MixingOptions mixing{/*num_hardest=*/4, /*num_mixed_pairs=*/3, /*num_query_mixed=*/2};
   auto mixed = moco->forward(im_q, im_k, &mixing, c10::nullopt);
-  ASSERT_EQ(mixed.logits.sizes(), (at::IntArrayRef{5, 1 + 16 + 3 + 2}));  // B x (1+K+s+s')
   ASSERT_TRUE(mixed.draws.has_value());
-  EXPECT_TRUE(at::allclose(mixed.logits.slice(1, 0, 17), plain.logits, 1e-5, 1e-6));
+  const at::Tensor mixed_logits =
+      ContrastiveLogits(mixed.q, mixed.k, moco->queue, 0.5, &*mixed.draws, &mixing);
+  ASSERT_EQ(mixed_logits.sizes(), (at::IntArrayRef{5, 1 + 16 + 3 + 2}));  // B x (1+K+s+s')
+  EXPECT_TRUE(at::allclose(mixed_logits.slice(1, 0, 17), logits, 1e-5, 1e-6));
+  EXPECT_NEAR(mixed.loss.item<double>(),
+              -at::log_softmax(mixed_logits, 1).select(1, 0).mean().item<double>(), 1e-5);
+  EXPECT_TRUE(at::equal(mixed.positive_is_top, mixed_logits.argmax(1).eq(0)));
+  EXPECT_TRUE(at::equal(mixed.positive_is_top_real, mixed_logits.slice(1, 0, 17).argmax(1).eq(0)));
 }
 
 // By hand: q = k = (1, 0), queue n = (0, 1), (-1, 0), tau = 0.5: logits (1, 0, -1) / 0.5, and
 // the loss -log(e^2 / (e^2 + 1 + e^-2)); its gradient w.r.t. q is (sum_j p_j v_j - k) / tau over
 // v = (k, n_1, n_2) with p the softmax (k and the queue are constants).
+// Both heads: materialised (tile_rows 0) and streamed one queue row at a time.
 TEST(MocoTest, ContrastiveLossByHand) {
+  for (const int64_t tile_rows : {0, 1}) {
+  SCOPED_TRACE(tile_rows);
   const at::Tensor q = at::tensor({1.f, 0.f}).reshape({1, 2}).requires_grad_(true);
   const at::Tensor k = at::tensor({1.f, 0.f}).reshape({1, 2});
   const at::Tensor queue = at::tensor({0.f, 1.f, -1.f, 0.f}).reshape({2, 2});
-  const ContrastiveLoss loss = ComputeContrastiveLoss(q, k, queue, 0.5, nullptr, c10::nullopt);
-  EXPECT_TRUE(at::allclose(loss.logits, at::tensor({2.f, 0.f, -2.f}).reshape({1, 3})));
+  const ContrastiveLoss loss =
+      ComputeContrastiveLoss(q, k, queue, 0.5, nullptr, c10::nullopt, tile_rows);
+  if (tile_rows == 0) {
+    EXPECT_TRUE(at::allclose(loss.logits, at::tensor({2.f, 0.f, -2.f}).reshape({1, 3})));
+  }
+  EXPECT_TRUE(loss.positive_is_top.item<bool>());
   const double z = std::exp(2.0) + 1.0 + std::exp(-2.0);
   EXPECT_NEAR(loss.loss.item<double>(), -std::log(std::exp(2.0) / z), 1e-6);
   loss.loss.backward();
@@ -176,6 +191,7 @@ TEST(MocoTest, ContrastiveLossByHand) {
   EXPECT_NEAR(q.grad()[0][0].item<double>(), grad_x, 1e-6);
   EXPECT_NEAR(q.grad()[0][1].item<double>(), grad_y, 1e-6);
   EXPECT_FALSE(loss.draws.has_value());
+  }
 }
 
 }  // namespace

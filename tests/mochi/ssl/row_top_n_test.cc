@@ -109,5 +109,43 @@ TEST(RowTopNTest, RejectsNaNAndBadN) {
   EXPECT_THROW(RowTopN(at::randn({10}), 1), c10::Error);
 }
 
+// The streamed selection keeps the same set as a full sort, for blocks smaller and larger than
+// N, blocks that do not divide the row, N = K, and skewed rows whose threshold rises late.
+TEST(StreamingRowTopNTest, SameSetAsAFullSortForAnyBlocking) {
+  at::manual_seed(9);
+  struct Case {
+    int64_t batch, k, n, block;
+  };
+  for (const Case c : {Case{16, 4096, 256, 1000}, Case{16, 4096, 1024, 8192}, Case{8, 300, 37, 7},
+                       Case{8, 300, 300, 64}, Case{8, 1000, 1, 33}, Case{4, 65536, 1024, 8192}}) {
+    for (const bool skewed : {false, true}) {
+      const at::Tensor values =
+          skewed ? at::rand({c.batch, c.k}).pow(12) * at::linspace(0, 1, c.k) : at::randn({c.batch, c.k});
+      StreamingRowTopN top(c.batch, c.n);
+      for (int64_t first = 0; first < c.k; first += c.block) {
+        top.Add(values.narrow(1, first, std::min(c.block, c.k - first)), first);
+      }
+      const StreamingRowTopN::Result result = top.Finish();
+      ASSERT_EQ(result.indices.sizes(), (at::IntArrayRef{c.batch, c.n}));
+      EXPECT_TRUE(at::equal(Sorted(result.indices), Sorted(ReferenceTopN(values, c.n))))
+          << "B " << c.batch << " K " << c.k << " N " << c.n << " block " << c.block;
+      EXPECT_TRUE(at::equal(result.values, values.gather(1, result.indices)));
+    }
+  }
+}
+
+TEST(StreamingRowTopNTest, FailsOnNaNAndOnTooFewColumns) {
+  at::Tensor values = at::randn({4, 100});
+  values[1][5] = std::numeric_limits<float>::quiet_NaN();
+  StreamingRowTopN all(4, 100);
+  all.Add(values, 0);
+  EXPECT_THROW(all.Finish(), c10::Error);
+  StreamingRowTopN short_rows(4, 50);
+  short_rows.Add(at::randn({4, 49}), 0);
+  EXPECT_THROW(short_rows.Finish(), c10::Error);
+  EXPECT_THROW(short_rows.Add(at::randn({3, 10}), 49), c10::Error);
+  EXPECT_THROW(short_rows.Add(at::randn({4, 10}, at::kDouble), 49), c10::Error);
+}
+
 }  // namespace
 }  // namespace mochi::ssl
