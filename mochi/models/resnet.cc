@@ -19,8 +19,8 @@ torch::nn::Conv2d Conv(int64_t in, int64_t out, int64_t kernel, int64_t stride, 
       torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(padding).bias(false));
 }
 
-torch::nn::BatchNorm2d Bn(int64_t channels) {
-  return torch::nn::BatchNorm2d(
+SplitBatchNorm2d Bn(int64_t channels) {
+  return SplitBatchNorm2d(
       torch::nn::BatchNorm2dOptions(channels).momentum(kBnMomentum).eps(kBnEps));
 }
 
@@ -56,9 +56,9 @@ class BasicBlockImpl : public torch::nn::Module {
 
  private:
   torch::nn::Conv2d conv1_;
-  torch::nn::BatchNorm2d bn1_;
+  SplitBatchNorm2d bn1_;
   torch::nn::Conv2d conv2_;
-  torch::nn::BatchNorm2d bn2_;
+  SplitBatchNorm2d bn2_;
   torch::nn::Sequential downsample_{nullptr};
 };
 TORCH_MODULE(BasicBlock);
@@ -94,11 +94,11 @@ class BottleneckImpl : public torch::nn::Module {
 
  private:
   torch::nn::Conv2d conv1_;
-  torch::nn::BatchNorm2d bn1_;
+  SplitBatchNorm2d bn1_;
   torch::nn::Conv2d conv2_;
-  torch::nn::BatchNorm2d bn2_;
+  SplitBatchNorm2d bn2_;
   torch::nn::Conv2d conv3_;
-  torch::nn::BatchNorm2d bn3_;
+  SplitBatchNorm2d bn3_;
   torch::nn::Sequential downsample_{nullptr};
 };
 TORCH_MODULE(Bottleneck);

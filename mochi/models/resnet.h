@@ -24,6 +24,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "mochi/models/split_batch_norm.h"
 #include "torch/arg.h"
 #include "torch/nn/module.h"
 #include "torch/nn/modules/batchnorm.h"
@@ -96,7 +97,7 @@ class ResNetImpl : public torch::nn::Module {
   ResNetOptions options_;
   int64_t feature_dim_ = 0;
   torch::nn::Conv2d conv1_{nullptr};
-  torch::nn::BatchNorm2d bn1_{nullptr};
+  SplitBatchNorm2d bn1_{nullptr};
   torch::nn::Sequential layer1_{nullptr};
   torch::nn::Sequential layer2_{nullptr};
   torch::nn::Sequential layer3_{nullptr};

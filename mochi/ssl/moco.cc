@@ -158,12 +158,9 @@ torch::Tensor MocoImpl::Encode(EncoderImpl& encoder, const torch::Tensor& images
 }
 
 torch::Tensor MocoImpl::EncodeInGroups(EncoderImpl& encoder, const torch::Tensor& images) {
-  if (options_.bn_groups <= 1) return Encode(encoder, images);
-  std::vector<torch::Tensor> parts;
-  for (const torch::Tensor& group : images.chunk(options_.bn_groups)) {
-    parts.push_back(Encode(encoder, group));
-  }
-  return at::cat(parts);
+  // One pass: each BN layer normalises the interleaved groups separately (split_batch_norm.h).
+  const models::ScopedBatchNormGroups groups(encoder, options_.bn_groups);
+  return Encode(encoder, images);
 }
 
 torch::Tensor MocoImpl::ShuffledKeysInGroups(const torch::Tensor& im_k) {

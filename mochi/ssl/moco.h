@@ -12,6 +12,7 @@
 #include "mochi/dist/communicator.h"
 #include "mochi/models/projection_head.h"
 #include "mochi/models/resnet.h"
+#include "mochi/models/split_batch_norm.h"
 #include "mochi/ssl/hard_negative_mixing.h"
 #include "torch/nn/module.h"
 #include "torch/nn/pimpl.h"
@@ -37,8 +38,9 @@ struct MocoOptions {
   // Shuffle the key encoder's batch across processes so BN statistics cannot leak the positive
   // (MoCo's batch shuffle); a no-op with one process.
   bool shuffle_bn = true;
-  // BN groups per process: queries in G contiguous groups, keys in G groups of the shuffled
-  // batch (MoCo's per-GPU BN and batch shuffle, simulated within one process). 1 = off.
+  // BN groups per process: queries in G interleaved groups (sample b in group b mod G), keys in G
+  // groups of the shuffled batch (MoCo's per-GPU BN and batch shuffle, simulated within one
+  // process, one encoder pass: models::SplitBatchNorm2d). 1 = off.
   int64_t bn_groups = 1;
   // Queue rows per tile of the streamed loss head (ComputeContrastiveLoss); 0 = materialised
   // logits. Synthetic points with a gradient always use the materialised head.
@@ -122,7 +124,8 @@ class MocoImpl : public torch::nn::Module {
   torch::Tensor Keys(const torch::Tensor& im_k);
   // One encoder pass in the configured precision and memory format; float32 embeddings.
   torch::Tensor Encode(EncoderImpl& encoder, const torch::Tensor& images);
-  // `encoder` on options_.bn_groups contiguous groups (each its own BN statistics).
+  // `encoder` with BN statistics per group of options_.bn_groups interleaved groups (sample b in
+  // group b mod G), in one pass.
   torch::Tensor EncodeInGroups(EncoderImpl& encoder, const torch::Tensor& images);
   // Keys of this process's images, encoded in groups of a random permutation, in input order.
   torch::Tensor ShuffledKeysInGroups(const torch::Tensor& im_k);

@@ -60,19 +60,23 @@ TEST(MocoTest, BnGroupsEncodeQueriesInGroupsAndKeysInShuffledGroups) {
   const at::Tensor im_k = at::randn({4, 1, 8, 8});
   at::manual_seed(7);
   const MocoImpl::Output out = grouped->forward(im_q, im_k, nullptr, c10::nullopt);
-  // Queries: BN statistics of rows {0,1} and {2,3} separately.
+  // Queries: BN statistics of the interleaved rows {0, 2} and {1, 3} separately (the reference
+  // calls run with one group: the forward restores it).
   at::NoGradGuard no_grad;
-  const at::Tensor q_expected = at::cat({grouped->encoder_q->forward(im_q.slice(0, 0, 2)),
-                                         grouped->encoder_q->forward(im_q.slice(0, 2, 4))});
-  EXPECT_TRUE(at::allclose(out.q, q_expected, 1e-5, 1e-6));
+  const at::Tensor even = at::tensor({0, 2}, at::kLong), odd = at::tensor({1, 3}, at::kLong);
+  auto in_groups = [&](Encoder& encoder, const at::Tensor& images) {
+    return at::zeros({4, 3})
+        .index_copy(0, even, encoder->forward(images.index_select(0, even)))
+        .index_copy(0, odd, encoder->forward(images.index_select(0, odd)));
+  };
+  EXPECT_TRUE(at::allclose(out.q, in_groups(grouped->encoder_q, im_q), 1e-5, 1e-6));
   EXPECT_FALSE(at::allclose(out.q, grouped->encoder_q->forward(im_q), 1e-3, 1e-3))
       << "grouping must change the BN statistics";
   // Keys: the same permutation the forward drew, encoded in two groups, returned in input order.
   at::manual_seed(7);
   const at::Tensor permutation = at::randperm(4, at::kLong);
-  const at::Tensor shuffled = im_k.index_select(0, permutation);
-  const at::Tensor k_shuffled = at::cat({grouped->encoder_k->forward(shuffled.slice(0, 0, 2)),
-                                         grouped->encoder_k->forward(shuffled.slice(0, 2, 4))});
+  const at::Tensor k_shuffled =
+      in_groups(grouped->encoder_k, im_k.index_select(0, permutation));
   EXPECT_TRUE(
       at::allclose(out.k, k_shuffled.index_select(0, at::argsort(permutation)), 1e-5, 1e-6));
 }
