@@ -13,6 +13,35 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
+class GroupedBatchNorm(nn.BatchNorm2d):
+    """BN statistics per group of the batch in one call, as MoCo's single-GPU demo simulates its
+    per-GPU BN: sample b is in group b % G, the batch is read as [B/G, G*C, H, W], and the
+    running statistics are averaged over the groups."""
+
+    def __init__(self, channels, groups):
+        super().__init__(channels)
+        self.groups = groups
+
+    def forward(self, x):
+        if not self.training or self.groups == 1:
+            return super().forward(x)
+        g, (n, c, h, w) = self.groups, x.shape
+        mean, var = self.running_mean.repeat(g), self.running_var.repeat(g)
+        out = F.batch_norm(x.reshape(n // g, g * c, h, w), mean, var, self.weight.repeat(g),
+                           self.bias.repeat(g), True, self.momentum, self.eps)
+        with torch.no_grad():
+            self.running_mean.copy_(mean.view(g, c).mean(0))
+            self.running_var.copy_(var.view(g, c).mean(0))
+        return out.view(n, c, h, w)
+
+
+BN_GROUPS = 1  # set from --bn_groups before the models are built
+
+
+def BatchNorm(channels):
+    return GroupedBatchNorm(channels, BN_GROUPS)
+
+
 class Bottleneck(nn.Module):
     expansion = 4
 
@@ -20,14 +49,14 @@ class Bottleneck(nn.Module):
         super().__init__()
         cout = width * 4
         self.conv1 = nn.Conv2d(cin, width, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(width)
+        self.bn1 = BatchNorm(width)
         self.conv2 = nn.Conv2d(width, width, 3, stride, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(width)
+        self.bn2 = BatchNorm(width)
         self.conv3 = nn.Conv2d(width, cout, 1, bias=False)
-        self.bn3 = nn.BatchNorm2d(cout)
+        self.bn3 = BatchNorm(cout)
         self.down = None
         if stride != 1 or cin != cout:
-            self.down = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+            self.down = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), BatchNorm(cout))
 
     def forward(self, x):
         y = F.relu(self.bn1(self.conv1(x)))
@@ -42,12 +71,12 @@ class Basic(nn.Module):
     def __init__(self, cin, width, stride):
         super().__init__()
         self.conv1 = nn.Conv2d(cin, width, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(width)
+        self.bn1 = BatchNorm(width)
         self.conv2 = nn.Conv2d(width, width, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(width)
+        self.bn2 = BatchNorm(width)
         self.down = None
         if stride != 1 or cin != width:
-            self.down = nn.Sequential(nn.Conv2d(cin, width, 1, stride, bias=False), nn.BatchNorm2d(width))
+            self.down = nn.Sequential(nn.Conv2d(cin, width, 1, stride, bias=False), BatchNorm(width))
 
     def forward(self, x):
         y = F.relu(self.bn1(self.conv1(x)))
@@ -58,9 +87,9 @@ class Basic(nn.Module):
 def resnet(depth, width, in_channels, small_stem):
     block, layers = {18: (Basic, [2, 2, 2, 2]), 50: (Bottleneck, [3, 4, 6, 3])}[depth]
     if small_stem:  # the default profile's stride-2 3x3 stem without max-pool
-        stem = [nn.Conv2d(in_channels, width, 3, 2, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU()]
+        stem = [nn.Conv2d(in_channels, width, 3, 2, 1, bias=False), BatchNorm(width), nn.ReLU()]
     else:
-        stem = [nn.Conv2d(in_channels, width, 7, 2, 3, bias=False), nn.BatchNorm2d(width), nn.ReLU(),
+        stem = [nn.Conv2d(in_channels, width, 7, 2, 3, bias=False), BatchNorm(width), nn.ReLU(),
                 nn.MaxPool2d(3, 2, 1)]
     modules, cin = stem, width
     for i, n in enumerate(layers):
@@ -89,7 +118,8 @@ class MoCHi(nn.Module):
         for p in self.k.parameters():
             p.requires_grad = False
         self.register_buffer("queue", F.normalize(torch.randn(args.queue_size, 128), dim=1))
-        self.ptr, self.tau, self.mixing = 0, 0.2, mixing
+        self.ptr, self.tau, self.mixing = 0, args.tau, mixing
+        self.shuffle_keys = args.bn_groups > 1
 
     def forward(self, im_q, im_k):
         with torch.no_grad():
@@ -97,7 +127,11 @@ class MoCHi(nn.Module):
                 pk.mul_(0.999).add_(pq.detach(), alpha=0.001)
         q = self.q(im_q).float()
         with torch.no_grad():
-            k = self.k(im_k).float()
+            if self.shuffle_keys:  # keys in BN groups of a shuffled batch, as MoCo's demo
+                order = torch.randperm(im_k.size(0), device=im_k.device)
+                k = self.k(im_k[order]).float()[torch.argsort(order)]
+            else:
+                k = self.k(im_k).float()
         queue = self.queue.clone().detach()  # as MoCo: the enqueue below must not touch autograd's copy
         l_pos = (q * k).sum(1, keepdim=True)
         l_neg = q @ queue.t()
@@ -141,8 +175,16 @@ def main():
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
+    parser.add_argument("--tau", type=float, default=0.2)
+    parser.add_argument("--bn_groups", type=int, default=1,
+                        help="BN statistics groups (MoCo's single-GPU demo); keys shuffled")
+    parser.add_argument("--threads", type=int, default=0, help="torch.set_num_threads; 0 = keep")
     parser.add_argument("--json", default="")
     args = parser.parse_args()
+    global BN_GROUPS
+    BN_GROUPS = args.bn_groups
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     torch.manual_seed(0)
     im_q = torch.randn(args.batch, args.channels, args.image_size, args.image_size, device=device)

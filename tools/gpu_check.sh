@@ -59,7 +59,8 @@ run_check() {
     bazel build "${targets[@]}" >>"$log" 2>&1 || { echo "gpu_check: build failed ($log)" >&2; return 1; }
     config=configs/pretrain/mocov2_fmnist.pbtxt
     queue=4096; steps=3; warmup=1
-    plain_model=(--depth=18 --width=16 --channels=1 --image_size=28 --small_stem --batch=128)
+    plain_model=(--depth=18 --width=16 --channels=1 --image_size=28 --small_stem --batch=128
+      --bn_groups=4 --tau=0.1)
     bin=bazel-bin
   fi
   local results=()

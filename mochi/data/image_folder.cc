@@ -17,6 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "mochi/port/status_macros.h"
+#include "mochi/data/jpeg_codec.h"
 #include "stb/stb_image.h"
 
 namespace mochi::data {
@@ -153,6 +154,13 @@ absl::StatusOr<Example> ImageFolder::Get(int64_t index) const {
   }
   const Sample& sample = samples_[index];
   MOCHI_ASSIGN_OR_RETURN(std::string encoded, ReadWholeFile(sample.path));
+  if (options_.jpeg_decoder == JpegDecoder::kLibjpegTurbo && LooksLikeJpeg(encoded)) {
+    absl::StatusOr<at::Tensor> image = DecodeJpeg(encoded, options_.min_decoded_side);
+    if (!image.ok()) {
+      return absl::DataLossError(absl::StrCat(sample.path, ": ", image.status().message()));
+    }
+    return Example{*std::move(image), sample.label};
+  }
   int width = 0;
   int height = 0;
   int channels_in_file = 0;

@@ -4,7 +4,8 @@
 // orders them), or the directories named by a class list file, in the file's order (e.g.
 // configs/data/imagenet100_classes.txt for the CMC ImageNet-100 split). Images are the files
 // directly inside a class directory whose names end in .jpg, .jpeg or .png (any case), sorted by
-// name; other files are ignored. Decoding is lazy: Get() reads and decodes one file.
+// name; other files are ignored. Decoding is lazy: Get() reads and decodes one file (JPEG with
+// libjpeg-turbo by default, PNG with stb_image).
 #ifndef MOCHI_DATA_IMAGE_FOLDER_H_
 #define MOCHI_DATA_IMAGE_FOLDER_H_
 
@@ -18,12 +19,24 @@
 
 namespace mochi::data {
 
+// How JPEG files are decoded. PNG files always go through stb_image.
+enum class JpegDecoder {
+  kLibjpegTurbo,  // SIMD, optional DCT-domain downscaling (jpeg_codec.h); the default
+  kStbImage,      // the decoder before it, kept for side-by-side benchmarks
+};
+
 struct ImageFolderOptions {
   std::string root;
   // Optional. One class directory name per line (e.g. a WordNet id such as n02869837); blank
   // lines and '#' comments are ignored. Defines the classes and their label order. Empty: all
   // subdirectories of root, sorted.
   std::string class_list_file;
+  JpegDecoder jpeg_decoder = JpegDecoder::kLibjpegTurbo;
+  // libjpeg-turbo only: decode at 1/2, 1/4 or 1/8 scale while the shorter side stays at least
+  // this (DecodeJpeg's min_side). 0 = full size. A crop smaller than this many decoded pixels is
+  // then upsampled from fewer pixels than the file has: set it no higher than the smallest crop
+  // side the augmentation should see.
+  int min_decoded_side = 0;
 };
 
 // ImageFolder indexes the tree at Load() time and decodes images to RGB in Get().

@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "ATen/ATen.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -183,6 +184,27 @@ TEST_F(ImageFolderTreeTest, DecodesToRgbChw) {
     absl::StatusOr<Example> example = dataset.Get(index);
     MOCHI_ASSERT_OK(example);
     ExpectPixels(example->image, *image, /*tolerance=*/12);  // JPEG q95 with chroma subsampling
+  }
+}
+
+// JPEG files decode with libjpeg-turbo by default; stb_image, the decoder before it, gives the
+// same pixels up to rounding, and PNG files are untouched by the choice.
+TEST_F(ImageFolderTreeTest, JpegDecodersAgree) {
+  ImageFolderOptions turbo_options{root_, ""};
+  ImageFolderOptions stb_options{root_, ""};
+  stb_options.jpeg_decoder = JpegDecoder::kStbImage;
+  absl::StatusOr<std::unique_ptr<ImageFolder>> turbo = ImageFolder::Load(turbo_options);
+  absl::StatusOr<std::unique_ptr<ImageFolder>> stb = ImageFolder::Load(stb_options);
+  MOCHI_ASSERT_OK(turbo);
+  MOCHI_ASSERT_OK(stb);
+  for (int64_t index = 0; index < (*turbo)->size(); ++index) {
+    SCOPED_TRACE((*turbo)->image_path(index));
+    absl::StatusOr<Example> a = (*turbo)->Get(index);
+    absl::StatusOr<Example> b = (*stb)->Get(index);
+    MOCHI_ASSERT_OK(a);
+    MOCHI_ASSERT_OK(b);
+    ASSERT_EQ(a->image.sizes(), b->image.sizes());
+    EXPECT_LE((a->image.to(at::kInt) - b->image.to(at::kInt)).abs().max().item<int32_t>(), 4);
   }
 }
 

@@ -81,7 +81,9 @@ TEST(FusedInfoNceTest, EqualsTheMaterialisedHeadInFloat64) {
     EXPECT_TRUE(at::equal(fused.out.positive_is_top, reference.out.positive_is_top));
     EXPECT_TRUE(at::equal(fused.out.positive_is_top_real, reference.out.positive_is_top_real));
     ASSERT_EQ(fused.out.draws.has_value(), c.mixing);
-    if (c.mixing) EXPECT_TRUE(at::equal(fused.out.draws->hardest, reference.out.draws->hardest));
+    if (c.mixing) {
+      EXPECT_TRUE(at::equal(fused.out.draws->hardest, reference.out.draws->hardest));
+    }
   }
 }
 

@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""The project's training step against the same step in plain PyTorch, side by side.
+
+For each queue size K, alternates whole runs of //bench:mixing_benchmark (the trainer's own
+MoCo-v2 and MoCHi step) and bench/plain_pytorch_step.py (the step as public re-implementations
+write it, with the same LibTorch version's Python torch), on the default profile's model and batch
+(configs/pretrain/mocov2_fmnist.pbtxt: width-16 ResNet-18, stride-2 3x3 stem, 1x28x28, batch 128,
+4 BN groups, tau 0.1) and the same threads. Prints per-variant step medians and the per-alternation
+ratios plain / ours, and ours / backbone alone.
+
+  bazel run //bench:side_by_side -- [--queue_sizes=4096,65536] [--alternations=3] [--steps=10]
+
+The plain step needs a Python with torch 2.11.0: $MOCHI_TORCH_PYTHON, or the venv that
+`bash tools/setup.sh --bench-python` writes to .deps/bench-python.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+MIXING = "1024:512:256"
+VARIANTS = ["MoCo-v2", "MoCHi(1024,512,256)"]
+# The default profile's model, as the plain step's flags.
+PLAIN_MODEL = ["--depth", "18", "--width", "16", "--channels", "1", "--image_size", "28",
+               "--small_stem", "--batch", "128", "--bn_groups", "4", "--tau", "0.1"]
+
+
+def torch_python():
+    explicit = os.environ.get("MOCHI_TORCH_PYTHON")
+    if explicit:
+        return explicit
+    workspace = os.environ.get("BUILD_WORKSPACE_DIRECTORY", os.getcwd())
+    venv = os.path.join(workspace, ".deps", "bench-python", "bin", "python")
+    return venv if os.path.exists(venv) else None
+
+
+def run_ours(k, steps, threads, out_dir):
+    subprocess.run(["bench/mixing_benchmark", f"--queue_sizes={k}", f"--steps={steps}",
+                    f"--mixings={MIXING}", f"--threads={threads}", "--pieces=false",
+                    "--count_memory=false", "--materialised_head=false", f"--json_dir={out_dir}"],
+                   check=True, stdout=subprocess.DEVNULL)
+    slug = {"MoCo-v2": "mocov2", "MoCHi(1024,512,256)": "mochi_1024_512_256",
+            "backbone": "backbone"}
+    result = {}
+    for name, s in slug.items():
+        with open(os.path.join(out_dir, f"k{k}_{s}.json")) as f:
+            result[name] = json.load(f)["step_ms_median"]
+    return result
+
+
+def run_plain(python, k, steps, threads, out_json):
+    subprocess.run([python, "bench/plain_pytorch_step.py", *PLAIN_MODEL, f"--queue_size={k}",
+                    f"--steps={steps}", "--warmup=2", f"--threads={threads}", f"--json={out_json}"],
+                   check=True, stdout=subprocess.DEVNULL)
+    with open(out_json) as f:
+        return {r["variant"]: r["step_ms_median"] for r in json.load(f)}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--queue_sizes", default="4096,65536")
+    parser.add_argument("--alternations", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--json_out", default="")
+    args = parser.parse_args()
+    python = torch_python()
+    if python is None:
+        sys.exit("side_by_side: no Python with torch: run `bash tools/setup.sh --bench-python` "
+                 "or set MOCHI_TORCH_PYTHON")
+    version = subprocess.run([python, "-c", "import torch; print(torch.__version__)"],
+                             check=True, capture_output=True, text=True).stdout.strip()
+    print(f"plain PyTorch: {python} (torch {version}); ours: bench/mixing_benchmark; "
+          f"{args.threads} threads, {args.steps} rounds per run, {args.alternations} alternations")
+    summary = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for k in [int(x) for x in args.queue_sizes.split(",")]:
+            ours, plain = [], []
+            for a in range(args.alternations):
+                order = [0, 1] if a % 2 == 0 else [1, 0]
+                for which in order:
+                    if which == 0:
+                        ours.append(run_ours(k, args.steps, args.threads, f"{tmp}/ours_{k}_{a}"))
+                    else:
+                        plain.append(run_plain(python, k, args.steps, args.threads,
+                                               f"{tmp}/plain_{k}_{a}.json"))
+            print(f"\nK = {k}")
+            print(f"  {'variant':22s} {'ours ms':>9s} {'plain ms':>9s} {'plain / ours':>14s} "
+                  f"{'ours / backbone':>16s}")
+            for v in VARIANTS:
+                ratios = [p[v] / o[v] for o, p in zip(ours, plain)]
+                backbone = [o[v] / o["backbone"] for o in ours]
+                row = {"queue_size": k, "variant": v,
+                       "ours_ms_median": statistics.median(o[v] for o in ours),
+                       "plain_ms_median": statistics.median(p[v] for p in plain),
+                       "plain_over_ours_per_alternation": ratios,
+                       "ours_over_backbone_per_alternation": backbone}
+                summary.append(row)
+                print(f"  {v:22s} {row['ours_ms_median']:9.1f} {row['plain_ms_median']:9.1f} "
+                      f"{statistics.median(ratios):14.2f} {statistics.median(backbone):16.2f}"
+                      f"   (per alternation: {', '.join(f'{r:.2f}' for r in ratios)})")
+            mochi_over_moco = [o[VARIANTS[1]] / o[VARIANTS[0]] for o in ours]
+            print(f"  ours MoCHi / MoCo-v2: {statistics.median(mochi_over_moco):.3f}")
+    if args.json_out:
+        with open(args.json_out, "w") as f:
+            json.dump(summary, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
