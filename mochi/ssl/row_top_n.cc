@@ -24,6 +24,8 @@ struct Candidate {
   float value;
   int64_t index;
 };
+// The name StreamingRowTopN's members use (its own Candidate hides this one there).
+using RowCandidate = Candidate;
 
 // Keeps the n largest of `candidates` in front (any order) and writes their indices.
 void TakeLargest(std::vector<Candidate>& candidates, int64_t n, int64_t* out) {
@@ -118,9 +120,27 @@ void StreamingRowTopN::Add(const at::Tensor& block_input, int64_t first_column) 
   const float* base = block.data_ptr<float>();
   const auto larger = [](const Candidate& x, const Candidate& y) { return x.value > y.value; };
   at::parallel_for(0, rows, 1, [&](int64_t begin, int64_t end) {
+    std::vector<float> sample;
+    std::vector<RowCandidate> candidates;
+    std::vector<int64_t> first_n;
     for (int64_t r = begin; r < end; ++r) {
       const float* row = base + r * columns;
       std::vector<Candidate>& kept = kept_[r];
+      bool nan = false;
+      if (kept.empty() && columns >= n_) {
+        for (int64_t c = 0; c < columns; ++c) nan |= std::isnan(row[c]);
+      }
+      if (kept.empty() && columns >= n_ && !nan) {
+        // A first block that holds N values: RowTopN's sampled selection sets the threshold at
+        // once. (With a NaN, the loop below skips it and Finish() reports the short row.)
+        first_n.resize(n_);
+        SelectRow(row, columns, n_, first_n.data(), sample, candidates);
+        for (const int64_t c : first_n) kept.push_back({row[c], first_column + c});
+        float smallest = kept[0].value;
+        for (const Candidate& candidate : kept) smallest = std::min(smallest, candidate.value);
+        threshold_[r] = smallest;
+        continue;
+      }
       for (int64_t c = 0; c < columns; ++c) {
         if (!(row[c] >= threshold_[r])) continue;
         kept.push_back({row[c], first_column + c});
