@@ -7,8 +7,11 @@ Python torch. Prints one line per variant and writes --json.
 import argparse
 import json
 import time
+import warnings
 
-import torch
+# torch warns at import when numpy is absent; nothing here needs numpy.
+warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
+import torch  # noqa: E402
 import torch.nn as nn
 import torch.nn.functional as F
 

@@ -38,6 +38,7 @@ def torch_python():
 
 
 def run_ours(k, steps, threads, out_dir):
+    os.makedirs(out_dir, exist_ok=True)
     subprocess.run(["bench/mixing_benchmark", f"--queue_sizes={k}", f"--steps={steps}",
                     f"--mixings={MIXING}", f"--threads={threads}", "--pieces=false",
                     "--count_memory=false", "--materialised_head=false", f"--json_dir={out_dir}"],
