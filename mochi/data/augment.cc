@@ -1,9 +1,11 @@
 #include "mochi/data/augment.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "ATen/Functions.h"
 #include "ATen/TensorOperators.h"
@@ -71,21 +73,47 @@ void CheckImage(const at::Tensor& image, const char* what) {
   TORCH_CHECK(image.size(1) > 0 && image.size(2) > 0, what, ": empty image ", image.sizes());
 }
 
-// The [n, n] matrix M with (x @ M)[j] = sum_t kernel[t] * x[reflect(j + t - pad)], i.e. a 1-D
-// convolution with reflect padding (torch "reflect": the edge sample is not repeated).
-at::Tensor ReflectBlurMatrix(int64_t n, const std::vector<double>& kernel) {
-  const int64_t pad = static_cast<int64_t>(kernel.size()) / 2;
-  at::Tensor m = at::zeros({n, n}, at::kFloat);
-  float* data = m.data_ptr<float>();
-  for (int64_t dst = 0; dst < n; ++dst) {
-    for (int64_t t = 0; t < static_cast<int64_t>(kernel.size()); ++t) {
-      int64_t src = dst + t - pad;
-      if (src < 0) src = -src;
-      if (src >= n) src = 2 * (n - 1) - src;
-      data[src * n + dst] += static_cast<float>(kernel[t]);
+// Index of sample `i` in [0, n) under torch's "reflect" padding (the edge is not repeated);
+// valid for -n < i < 2n - 1.
+int64_t Reflect(int64_t i, int64_t n) {
+  if (i < 0) return -i;
+  if (i >= n) return 2 * (n - 1) - i;
+  return i;
+}
+
+// One channel plane [h, w], blurred by `kernel` along rows then columns, reflect padding.
+// Each tap is an axpy over a contiguous row, so the inner loops vectorise (the library builds
+// with -O3): K multiply-adds per pixel and pass, against h + w for the banded-matrix GEMMs this
+// replaced (224 px, K = 23: 0.7 against 1.4 ms per 3-channel image on one core). Each output
+// sums its taps in kernel order, whatever the vector width.
+void BlurPlane(const float* in, float* out, int64_t h, int64_t w, const std::vector<float>& kernel,
+               std::vector<float>& padded, std::vector<float>& rows) {
+  const int64_t taps = static_cast<int64_t>(kernel.size());
+  const int64_t pad = taps / 2;
+  padded.resize(w + 2 * pad);
+  rows.resize(h * w);
+  for (int64_t y = 0; y < h; ++y) {
+    const float* src = in + y * w;
+    for (int64_t x = -pad; x < w + pad; ++x) padded[x + pad] = src[Reflect(x, w)];
+    float* dst = rows.data() + y * w;
+    std::fill(dst, dst + w, 0.f);
+    for (int64_t t = 0; t < taps; ++t) {
+      const float k = kernel[t];
+      const float* __restrict__ shifted = padded.data() + t;
+      float* __restrict__ acc = dst;
+      for (int64_t x = 0; x < w; ++x) acc[x] += k * shifted[x];
     }
   }
-  return m;
+  for (int64_t y = 0; y < h; ++y) {
+    float* dst = out + y * w;
+    std::fill(dst, dst + w, 0.f);
+    for (int64_t t = 0; t < taps; ++t) {
+      const float k = kernel[t];
+      const float* __restrict__ src = rows.data() + Reflect(y + t - pad, h) * w;
+      float* __restrict__ acc = dst;
+      for (int64_t x = 0; x < w; ++x) acc[x] += k * src[x];
+    }
+  }
 }
 
 }  // namespace
@@ -421,11 +449,16 @@ at::Tensor GaussianBlur(const at::Tensor& img, int kernel_size, double sigma) {
     sum += kernel[i];
   }
   for (double& k : kernel) k /= sum;
-  at::Tensor x = img.scalar_type() == at::kFloat ? img : img.to(at::kFloat);
-  // Both passes as one GEMM each (a banded matrix with the reflect padding folded in): much
-  // faster on CPU than a depthwise convolution plus explicit padding.
-  x = at::matmul(x, ReflectBlurMatrix(img.size(2), kernel));       // rows: [C, H, W] @ [W, W]
-  return at::matmul(ReflectBlurMatrix(img.size(1), kernel).t(), x);  // columns: [H, H] @ [C, H, W]
+  const at::Tensor x = (img.scalar_type() == at::kFloat ? img : img.to(at::kFloat)).contiguous();
+  const int64_t channels = x.size(0), h = x.size(1), w = x.size(2);
+  const std::vector<float> taps(kernel.begin(), kernel.end());
+  at::Tensor out = at::empty_like(x);
+  std::vector<float> padded, rows;
+  for (int64_t c = 0; c < channels; ++c) {
+    BlurPlane(x.data_ptr<float>() + c * h * w, out.data_ptr<float>() + c * h * w, h, w, taps,
+              padded, rows);
+  }
+  return out;
 }
 
 }  // namespace mochi::data

@@ -261,6 +261,35 @@ TEST(AugmentTest, GaussianBlurReducesCheckerboardVarianceAndKeepsConstants) {
                            GaussianBlur(at::flip(img, {2}), 5, 1.0), 1e-5, 1e-6));
 }
 
+// GaussianBlur equals torchvision's definition: a depthwise 2-D convolution with the
+// outer-product Gaussian kernel after reflect padding (odd and non-square sizes, kernels up to
+// nearly the image size).
+TEST(AugmentTest, GaussianBlurEqualsReflectPaddedConvolution) {
+  at::manual_seed(5);
+  struct Case {
+    int64_t h, w, k;
+    double sigma;
+  };
+  for (const Case c : {Case{17, 23, 5, 1.0}, Case{224, 224, 23, 1.7}, Case{9, 30, 17, 2.0},
+                       Case{31, 8, 7, 0.3}}) {
+    SCOPED_TRACE(::testing::Message() << c.h << "x" << c.w << " k " << c.k);
+    const at::Tensor img = at::rand({3, c.h, c.w});
+    const at::Tensor x = at::linspace(-(c.k - 1) / 2.0, (c.k - 1) / 2.0, c.k, at::kDouble);
+    at::Tensor k1 = at::exp(-0.5 * (x / c.sigma).pow(2));
+    k1 = (k1 / k1.sum()).to(at::kFloat);
+    const at::Tensor k2 = at::outer(k1, k1).expand({3, 1, c.k, c.k}).contiguous();
+    const int64_t pad = c.k / 2;
+    const at::Tensor reference =
+        at::conv2d(at::reflection_pad2d(img.unsqueeze(0), {pad, pad, pad, pad}), k2,
+                   /*bias=*/at::Tensor(), /*stride=*/at::IntArrayRef{1, 1},
+                   /*padding=*/at::IntArrayRef{0, 0}, /*dilation=*/at::IntArrayRef{1, 1},
+                   /*groups=*/3)
+            .squeeze(0);
+    EXPECT_TRUE(at::allclose(GaussianBlur(img, static_cast<int>(c.k), c.sigma), reference, 1e-5,
+                             1e-5));
+  }
+}
+
 TEST(AugmentTest, BlurKernelSize) {
   EXPECT_EQ(BlurKernelSize(0.1, 224), 23);  // 22.4
   EXPECT_EQ(BlurKernelSize(0.1, 28), 3);    // 2.8
