@@ -57,6 +57,7 @@
 #include "mochi/port/text_proto.h"
 #include "mochi/proto/results.pb.h"
 #include "mochi/ssl/hard_negative_mixing.h"
+#include "mochi/ssl/moco.h"
 #include "mochi/ssl/row_top_n.h"
 #include "torch/autograd.h"
 #include "torch/cuda.h"
@@ -557,9 +558,12 @@ int main(int argc, char** argv) {
       }
     }
     if (absl::GetFlag(FLAGS_pieces)) {
+      // The streamed head's pieces at the config's tile size, or the default one if the config
+      // materialises the logits.
       const int64_t tile_rows = base->moco().loss_head_tile_rows();
       TimePieces(batch, base->head().output_dim(), k, piece_mixings, base->moco().temperature(),
-                 tile_rows > 0 ? tile_rows : 8192, moco_ms, absl::GetFlag(FLAGS_piece_reps));
+                 tile_rows > 0 ? tile_rows : mochi::ssl::MocoOptions{}.loss_head_tile_rows,
+                 moco_ms, absl::GetFlag(FLAGS_piece_reps));
     }
   }
 

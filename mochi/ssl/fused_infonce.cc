@@ -203,14 +203,11 @@ FusedInfoNce ComputeFusedInfoNce(const at::Tensor& q_input, const at::Tensor& k_
     const int64_t s = draws->pair_first.size(1), s_query = draws->query_partner.size(1);
     const MixingCoefficients c = ComputeMixingCoefficients(
         queue, selected_similarity.gather(1, draws->query_partner), *draws, temperature);
-    const at::Tensor weighted =
-        selected_similarity.gather(
-            1, at::cat({draws->pair_first, draws->pair_second, draws->query_partner}, 1)) *
-        c.weight;
-    const at::Tensor synthetic = at::cat(
-        {weighted.narrow(1, 0, s) + weighted.narrow(1, s, s),
-         weighted.narrow(1, 2 * s, s_query) + c.self_weight * (q * q).sum(1, /*keepdim=*/true)},
-        1);  // [B, s + s'] logits
+    // q.n at c.queue_index, read from the selected values by position.
+    const at::Tensor indexed_similarity = selected_similarity.gather(
+        1, at::cat({draws->pair_first, draws->pair_second, draws->query_partner}, 1));
+    const at::Tensor synthetic =
+        CombineSyntheticLogits(indexed_similarity, c.weight, c.self_weight, q, s);  // [B, s + s']
     if (synthetic.size(1) > 0) {
       const at::Tensor synthetic_max = std::get<0>(synthetic.max(1));
       out.positive_is_top = out.positive_is_top_real & (positive >= synthetic_max);

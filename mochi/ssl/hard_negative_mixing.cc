@@ -230,16 +230,11 @@ class WeightedLogits : public torch::autograd::Function<WeightedLogits> {
                             const at::Tensor& q, const at::Tensor& queue_index,
                             const at::Tensor& weight, const at::Tensor& self_weight,
                             int64_t num_pairs) {
-    const int64_t s = num_pairs;
-    const int64_t s_query = self_weight.size(1);
-    const at::Tensor weighted = similarity.gather(1, queue_index) * weight;
-    const at::Tensor q_dot_q = (q * q).sum(1, /*keepdim=*/true);
     ctx->save_for_backward({q, queue_index, weight, self_weight});
     ctx->saved_data["num_pairs"] = num_pairs;
     ctx->saved_data["k"] = similarity.size(1);
-    return at::cat({weighted.narrow(1, 0, s) + weighted.narrow(1, s, s),
-                    weighted.narrow(1, 2 * s, s_query) + self_weight * q_dot_q},
-                   1);
+    return CombineSyntheticLogits(similarity.gather(1, queue_index), weight, self_weight, q,
+                                  num_pairs);
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
@@ -321,6 +316,18 @@ MixingCoefficients ComputeMixingCoefficients(const at::Tensor& queue,
                  partner_similarity.scalar_type() == at::kFloat
              ? CoefficientsCpu(queue, partner_similarity, draws, temperature)
              : CoefficientsFromTensors(queue, partner_similarity, draws, temperature);
+}
+
+at::Tensor CombineSyntheticLogits(const at::Tensor& indexed_similarity, const at::Tensor& weight,
+                                  const at::Tensor& self_weight, const at::Tensor& q,
+                                  int64_t num_pairs) {
+  const int64_t s = num_pairs;
+  const int64_t s_query = self_weight.size(1);
+  const at::Tensor weighted = indexed_similarity * weight;
+  const at::Tensor q_dot_q = (q * q).sum(1, /*keepdim=*/true);
+  return at::cat({weighted.narrow(1, 0, s) + weighted.narrow(1, s, s),
+                  weighted.narrow(1, 2 * s, s_query) + self_weight * q_dot_q},
+                 1);
 }
 
 at::Tensor SyntheticLogits(const at::Tensor& q, const at::Tensor& queue,

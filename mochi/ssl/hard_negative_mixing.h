@@ -91,6 +91,12 @@ MixingCoefficients ComputeMixingCoefficients(const at::Tensor& queue,
                                              const at::Tensor& partner_similarity,
                                              const MixingDraws& draws, double temperature);
 
+// The synthetic logits [B, s + s'] from the coefficients and the q.n values at c.queue_index
+// (`indexed_similarity`, [B, 2s + s']): w_i q.n_i + w_j q.n_j, then w_j' q.n_j' + w_q q.q.
+at::Tensor CombineSyntheticLogits(const at::Tensor& indexed_similarity, const at::Tensor& weight,
+                                  const at::Tensor& self_weight, const at::Tensor& q,
+                                  int64_t num_pairs);
+
 // Synthetic logits q.h / tau for the s + s' synthetic negatives: [B, s + s'] (pair-mixed first).
 //   q: [B, D] L2-normalised query embeddings (carries the gradient).
 //   queue: [K, D] L2-normalised negatives (no gradient).

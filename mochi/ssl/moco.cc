@@ -5,6 +5,7 @@
 
 #include "ATen/ATen.h"
 #include "c10/util/Exception.h"
+#include "mochi/models/split_batch_norm.h"
 #include "mochi/port/autocast.h"
 #include "mochi/ssl/fused_infonce.h"
 #include "torch/autograd.h"

@@ -12,7 +12,6 @@
 #include "mochi/dist/communicator.h"
 #include "mochi/models/projection_head.h"
 #include "mochi/models/resnet.h"
-#include "mochi/models/split_batch_norm.h"
 #include "mochi/ssl/hard_negative_mixing.h"
 #include "torch/nn/module.h"
 #include "torch/nn/pimpl.h"

@@ -20,18 +20,26 @@ constexpr int64_t kMinSampledRow = 512;
 constexpr int64_t kMaxSampledShare = 4;  // n <= K / 4
 constexpr int64_t kMaxSample = 1024;
 
-struct Candidate {
-  float value;
-  int64_t index;
-};
-// The name StreamingRowTopN's members use (its own Candidate hides this one there).
-using RowCandidate = Candidate;
+using row_top_n_internal::Candidate;
+
+bool Larger(const Candidate& x, const Candidate& y) { return x.value > y.value; }
+
+// Moves the n largest of `candidates` to the front (any order).
+void PartitionLargest(std::vector<Candidate>& candidates, int64_t n) {
+  std::nth_element(candidates.begin(), candidates.begin() + (n - 1), candidates.end(), Larger);
+}
 
 // Keeps the n largest of `candidates` in front (any order) and writes their indices.
 void TakeLargest(std::vector<Candidate>& candidates, int64_t n, int64_t* out) {
-  std::nth_element(candidates.begin(), candidates.begin() + (n - 1), candidates.end(),
-                   [](const Candidate& x, const Candidate& y) { return x.value > y.value; });
+  PartitionLargest(candidates, n);
   for (int64_t i = 0; i < n; ++i) out[i] = candidates[i].index;
+}
+
+// NaN has no place in a ranking, and std::nth_element's behaviour with it is undefined.
+bool HasNaN(const float* row, int64_t k) {
+  bool nan = false;
+  for (int64_t i = 0; i < k; ++i) nan |= std::isnan(row[i]);
+  return nan;
 }
 
 // One row. `sample` and `candidates` are per-thread scratch.
@@ -89,10 +97,7 @@ at::Tensor RowTopN(const at::Tensor& values, int64_t n) {
     std::vector<Candidate> candidates;
     for (int64_t b = begin; b < end; ++b) {
       const float* row = base + b * k;
-      // NaN has no place in a ranking, and std::nth_element's behaviour with it is undefined.
-      bool nan = false;
-      for (int64_t i = 0; i < k; ++i) nan |= std::isnan(row[i]);
-      if (nan) {
+      if (HasNaN(row, k)) {
         saw_nan = true;
         return;
       }
@@ -118,19 +123,14 @@ void StreamingRowTopN::Add(const at::Tensor& block_input, int64_t first_column) 
   const at::Tensor block = block_input.detach().contiguous();
   const int64_t columns = block.size(1);
   const float* base = block.data_ptr<float>();
-  const auto larger = [](const Candidate& x, const Candidate& y) { return x.value > y.value; };
   at::parallel_for(0, rows, 1, [&](int64_t begin, int64_t end) {
     std::vector<float> sample;
-    std::vector<RowCandidate> candidates;
+    std::vector<Candidate> candidates;
     std::vector<int64_t> first_n;
     for (int64_t r = begin; r < end; ++r) {
       const float* row = base + r * columns;
       std::vector<Candidate>& kept = kept_[r];
-      bool nan = false;
-      if (kept.empty() && columns >= n_) {
-        for (int64_t c = 0; c < columns; ++c) nan |= std::isnan(row[c]);
-      }
-      if (kept.empty() && columns >= n_ && !nan) {
+      if (kept.empty() && columns >= n_ && !HasNaN(row, columns)) {
         // A first block that holds N values: RowTopN's sampled selection sets the threshold at
         // once. (With a NaN, the loop below skips it and Finish() reports the short row.)
         first_n.resize(n_);
@@ -145,7 +145,7 @@ void StreamingRowTopN::Add(const at::Tensor& block_input, int64_t first_column) 
         if (!(row[c] >= threshold_[r])) continue;
         kept.push_back({row[c], first_column + c});
         if (static_cast<int64_t>(kept.size()) == 2 * n_) {
-          std::nth_element(kept.begin(), kept.begin() + (n_ - 1), kept.end(), larger);
+          PartitionLargest(kept, n_);
           kept.resize(n_);
           threshold_[r] = kept[n_ - 1].value;
         }
@@ -169,8 +169,7 @@ StreamingRowTopN::Result StreamingRowTopN::Finish() {
         short_row = true;
         continue;
       }
-      std::nth_element(kept.begin(), kept.begin() + (n_ - 1), kept.end(),
-                       [](const Candidate& x, const Candidate& y) { return x.value > y.value; });
+      PartitionLargest(kept, n_);
       for (int64_t i = 0; i < n_; ++i) {
         indices[r * n_ + i] = kept[i].index;
         values[r * n_ + i] = kept[i].value;

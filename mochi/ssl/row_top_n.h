@@ -10,6 +10,14 @@
 
 namespace mochi::ssl {
 
+namespace row_top_n_internal {
+// A value and its column: what both selections below rank.
+struct Candidate {
+  float value;
+  int64_t index;
+};
+}  // namespace row_top_n_internal
+
 // Column indices of the n largest values of each row of `values` ([B, K]): int64 [B, n], in no
 // set order. Among values equal to the n-th largest, which ones are taken is unspecified but
 // deterministic. Only the values are read (no gradient). Fails on NaN.
@@ -41,13 +49,9 @@ class StreamingRowTopN {
   Result Finish();
 
  private:
-  struct Candidate {
-    float value;
-    int64_t index;
-  };
   int64_t n_;
   int64_t columns_ = 0;
-  std::vector<std::vector<Candidate>> kept_;
+  std::vector<std::vector<row_top_n_internal::Candidate>> kept_;
   std::vector<float> threshold_;
 };
 
