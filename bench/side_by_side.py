@@ -10,8 +10,8 @@ ratios plain / ours, and ours / backbone alone.
 
   bazel run //bench:side_by_side -- [--queue_sizes=4096,65536] [--alternations=3] [--steps=10]
 
-The plain step needs a Python with torch 2.11.0: $MOCHI_TORCH_PYTHON, or the venv that
-`bash tools/setup.sh --bench-python` writes to .deps/bench-python.
+The plain step runs in the project's Python environment (.deps/python, installed by
+`bash tools/setup.sh`), or in $MOCHI_PYTHON.
 """
 import argparse
 import json
@@ -29,11 +29,11 @@ PLAIN_MODEL = ["--depth", "18", "--width", "16", "--channels", "1", "--image_siz
 
 
 def torch_python():
-    explicit = os.environ.get("MOCHI_TORCH_PYTHON")
+    explicit = os.environ.get("MOCHI_PYTHON")
     if explicit:
         return explicit
     workspace = os.environ.get("BUILD_WORKSPACE_DIRECTORY", os.getcwd())
-    venv = os.path.join(workspace, ".deps", "bench-python", "bin", "python")
+    venv = os.path.join(workspace, ".deps", "python", "bin", "python")
     return venv if os.path.exists(venv) else None
 
 
@@ -70,8 +70,8 @@ def main():
     args = parser.parse_args()
     python = torch_python()
     if python is None:
-        sys.exit("side_by_side: no Python with torch: run `bash tools/setup.sh --bench-python` "
-                 "or set MOCHI_TORCH_PYTHON")
+        sys.exit("side_by_side: no Python with torch: run `bash tools/setup.sh` "
+                 "or set MOCHI_PYTHON")
     version = subprocess.run([python, "-c", "import torch; print(torch.__version__)"],
                              check=True, capture_output=True, text=True).stdout.strip()
     print(f"plain PyTorch: {python} (torch {version}); ours: bench/mixing_benchmark; "

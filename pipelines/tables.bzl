@@ -249,7 +249,7 @@ TABLES = {
         # Its paper rows are ImageNet-1K runs (shared with Table 2).
         "lincls": {"paper": "//configs:lincls/r50_in1k.pbtxt"},
         "notes": {
-            "default": "Pretraining as table1 (20k images, 6 epochs, 2 seeds); transfer: configs/segmentation/fms_coco_r18_c4.pbtxt (300 iterations), on make_scenes --task=coco (1000 train / 250 val scenes, seed 0), scored on val by //eval/coco. Supervised init: configs/pretrain/supervised_fmnist.pbtxt (cross-entropy on the labels) on the same budget.",
+            "default": "Pretraining as table1 (20k images, 6 epochs, 2 seeds); transfer: configs/segmentation/fms_coco_r18_c4.pbtxt (300 iterations), on make_scenes --task=coco (1000 train / 250 val scenes, seed 0), scored on val by //eval/coco (pycocotools' COCOeval; the tests compare it with pycocotools on 1000 random cases). AP^mk is scored as detectron2's COCOEvaluator scores it: the mask results without their boxes, so its small/medium/large ranges read mask areas. Supervised init: configs/pretrain/supervised_fmnist.pbtxt (cross-entropy on the labels) on the same budget.",
         },
     },
     "table_appendix_queue": {

@@ -55,7 +55,7 @@ run_check() {
     plain_model=(--depth=50 --width=64 --channels=3 --image_size=224 --batch=256)
     [ -d "$bin" ] || bin=bazel-bin   # built in place (a machine with Bazel)
   else
-    python="${PYTHON:-python3}"
+    python="${PYTHON:-.deps/python/bin/python}"   # the project's Python environment
     bazel build "${targets[@]}" >>"$log" 2>&1 || { echo "gpu_check: build failed ($log)" >&2; return 1; }
     config=configs/pretrain/mocov2_fmnist.pbtxt
     queue=4096; steps=3; warmup=1

@@ -4,20 +4,20 @@
 # project-local prefix .deps/libtorch, which Bazel uses by default (third_party/libtorch.bzl).
 #   bash tools/setup.sh          CPU builds: torch + cudart + CUPTI (libtorch_cpu links both)
 #   bash tools/setup.sh --cuda   also what --config=cuda binaries load (cuBLAS, cuDNN, NCCL, ...)
-#   bash tools/setup.sh --bench-python   also a venv with the same torch 2.11.0 for Python
-#                                (.deps/bench-python, ~4 GiB with its CUDA wheels): the plain
-#                                PyTorch side of //bench:side_by_side
+# Always: the project's Python environment .deps/python (tools/python/requirements.txt: the same
+# torch 2.11.0 for Python, torchvision, pycocotools; ~4.6 GiB with torch's CUDA wheels), the
+# official references some tests compare against and the plain-PyTorch side of
+# //bench:side_by_side.
 # Idempotent: a second run checks what is there and downloads nothing. Needs root (or sudo) and
 # Debian 12 for the packages; wheels are cached in ${MOCHI_WHEEL_CACHE:-~/.cache/mochi/wheels}.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 want_cuda=0
-want_bench_python=0
 for arg in "$@"; do
   case "$arg" in
     --cuda) want_cuda=1 ;;
-    --bench-python) want_bench_python=1 ;;
-    *) echo "setup: unknown argument $arg (usage: bash tools/setup.sh [--cuda] [--bench-python])" >&2
+    --bench-python) ;;  # what it installed is now always installed (.deps/python)
+    *) echo "setup: unknown argument $arg (usage: bash tools/setup.sh [--cuda])" >&2
        exit 2 ;;
   esac
 done
@@ -48,7 +48,7 @@ done
 # install_libtorch.sh downloads the pinned wheels with `python3 -m pip`: Debian's pip only where
 # the python3 on PATH has none (a pyenv or venv python brings its own).
 if ! python3 -m pip --version >/dev/null 2>&1; then missing+=(python3-pip); fi
-if [ "$want_bench_python" = 1 ] && ! python3 -c "import ensurepip" >/dev/null 2>&1; then
+if ! python3 -c "import ensurepip" >/dev/null 2>&1; then
   missing+=(python3-venv)
 fi
 
@@ -90,20 +90,5 @@ check /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz dataset-fashi
 
 bash tools/install_libtorch.sh "$want_cuda"
 
-if [ "$want_bench_python" = 1 ]; then
-  venv=.deps/bench-python
-  if "$venv/bin/python" -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '2.11.0')" \
-      >/dev/null 2>&1; then
-    echo "setup: torch 2.11.0 for Python already in $venv."
-  else
-    echo "setup: installing torch==2.11.0 for Python into $venv (several GiB of CUDA wheels)"
-    python3 -m venv "$venv"
-    if ! "$venv/bin/pip" install --quiet --find-links "${MOCHI_WHEEL_CACHE:-$HOME/.cache/mochi/wheels}" \
-        torch==2.11.0 >/tmp/mochi-setup-bench-python.log 2>&1; then
-      tail -n 20 /tmp/mochi-setup-bench-python.log >&2
-      echo "setup: pip install torch==2.11.0 failed (log: /tmp/mochi-setup-bench-python.log)" >&2
-      exit 1
-    fi
-  fi
-fi
+bash tools/python/install_python_env.sh
 echo "setup: ok"

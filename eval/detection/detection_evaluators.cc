@@ -1,5 +1,6 @@
 #include "eval/detection/detection_evaluators.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "eval/coco/coco_eval.h"
 #include "eval/detection/detection_results.h"
@@ -16,6 +17,13 @@ absl::Status NeedsDetections(const ModelOutputs& outputs, const char* evaluator)
 
 }  // namespace
 
+std::string SegmResultsPath(const std::string& results_path) {
+  const std::string stem = absl::EndsWith(results_path, ".json")
+                               ? results_path.substr(0, results_path.size() - 5)
+                               : results_path;
+  return stem + "_segm.json";
+}
+
 absl::StatusOr<proto::EvaluationResult> CocoDetectionEvaluator::Evaluate(
     const ModelOutputs& outputs) {
   MOCHI_RETURN_IF_ERROR(NeedsDetections(outputs, "COCO"));
@@ -27,9 +35,13 @@ absl::StatusOr<proto::EvaluationResult> CocoDetectionEvaluator::Evaluate(
       coco::EvaluateCocoFiles(annotations_, results_path_, coco::IouType::kBbox));
   *coco.mutable_bbox() = coco::CocoStatsToProto(boxes);
   if (with_masks_) {
-    MOCHI_ASSIGN_OR_RETURN(
-        const coco::CocoStats masks,
-        coco::EvaluateCocoFiles(annotations_, results_path_, coco::IouType::kSegm));
+    // As detectron2's COCOEvaluator: masks scored without their boxes, so that the area ranges
+    // read mask areas (with a bbox, pycocotools would take every area from the box).
+    const std::string segm_path = SegmResultsPath(results_path_);
+    MOCHI_RETURN_IF_ERROR(WriteCocoResults(segm_path, category_ids_, *outputs.detections,
+                                           CocoResultsLayout::kMasksOnly));
+    MOCHI_ASSIGN_OR_RETURN(const coco::CocoStats masks,
+                           coco::EvaluateCocoFiles(annotations_, segm_path, coco::IouType::kSegm));
     *coco.mutable_segm() = coco::CocoStatsToProto(masks);
   }
   return result;

@@ -15,10 +15,15 @@
 
 namespace mochi::eval::detection {
 
+// Where CocoDetectionEvaluator writes the masks-only results it scores for segm:
+// "dir/coco_results.json" -> "dir/coco_results_segm.json".
+std::string SegmResultsPath(const std::string& results_path);
+
 class CocoDetectionEvaluator : public Evaluator {
  public:
-  // Writes `results_path` and scores it against the ground truth in `annotations`;
-  // `category_ids[c]` is class c's COCO id. With masks, also scores the masks (segm).
+  // Writes `results_path` (boxes and masks, detectron2's file) and scores its boxes against the
+  // ground truth in `annotations`; `category_ids[c]` is class c's COCO id. With masks, also
+  // writes SegmResultsPath(results_path) without boxes and scores it (segm, mask areas).
   CocoDetectionEvaluator(std::string annotations, std::string results_path,
                          std::vector<int64_t> category_ids, bool with_masks)
       : annotations_(std::move(annotations)),

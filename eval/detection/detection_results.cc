@@ -53,7 +53,8 @@ absl::Status WriteVocResults(const std::string& dir, const std::string& prefix,
 }
 
 absl::Status WriteCocoResults(const std::string& path, const std::vector<int64_t>& category_ids,
-                              const std::vector<ImageDetections>& detections) {
+                              const std::vector<ImageDetections>& detections,
+                              CocoResultsLayout layout) {
   nlohmann::json results = nlohmann::json::array();
   for (const ImageDetections& image : detections) {
     int64_t numeric_id = 0;
@@ -74,7 +75,12 @@ absl::Status WriteCocoResults(const std::string& path, const std::vector<int64_t
         entry["image_id"] = image.image_id;
       }
       entry["category_id"] = category_ids[box.class_index];
-      entry["bbox"] = {box.x1, box.y1, box.x2 - box.x1, box.y2 - box.y1};
+      if (layout == CocoResultsLayout::kBoxesAndMasks) {
+        entry["bbox"] = {box.x1, box.y1, box.x2 - box.x1, box.y2 - box.y1};
+      } else if (box.mask_counts.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "image ", image.image_id, ": a detection without a mask in a masks-only results file"));
+      }
       entry["score"] = box.score;
       if (!box.mask_counts.empty()) {
         if (image.height <= 0 || image.width <= 0) {

@@ -44,13 +44,24 @@ absl::Status WriteVocResults(const std::string& dir, const std::string& prefix,
                              const std::vector<std::string>& class_names,
                              const std::vector<ImageDetections>& detections);
 
+// What a COCO results file holds per detection.
+enum class CocoResultsLayout {
+  // "bbox", plus "segmentation" for boxes with a mask: detectron2's instances_to_coco_json, the
+  // file it saves. pycocotools' loadRes takes every result's area from its box when the first
+  // result has one, so segm AP's area ranges would read box areas.
+  kBoxesAndMasks,
+  // "segmentation" only, every box needs a mask: what detectron2's COCOEvaluator scores for segm
+  // (it pops "bbox" so that the area ranges read mask areas).
+  kMasksOnly,
+};
+
 // Writes a COCO results array [{"image_id", "category_id", "bbox": [x, y, w, h], "score"}],
-// plus "segmentation": {"size": [height, width], "counts": mask_counts} for boxes with a mask
-// (as detectron2's instances_to_coco_json; pycocotools then takes the area from the box).
+// with "segmentation": {"size": [height, width], "counts": mask_counts} as `layout` says.
 // `category_ids[c]` is class c's COCO id; image ids that are decimal integers are written as
-// numbers (COCO), others as strings.
+// numbers (COCO), others as strings. InvalidArgument for a box without a mask under kMasksOnly.
 absl::Status WriteCocoResults(const std::string& path, const std::vector<int64_t>& category_ids,
-                              const std::vector<ImageDetections>& detections);
+                              const std::vector<ImageDetections>& detections,
+                              CocoResultsLayout layout = CocoResultsLayout::kBoxesAndMasks);
 
 }  // namespace mochi::eval::detection
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "eval/coco/mask.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "mochi/port/text_proto.h"
@@ -82,6 +83,62 @@ TEST(CocoDetectionEvaluatorTest, MatchesPycocotoolsOnTheGoldenFixture) {
     EXPECT_NEAR(value, want[name].get<double>(), 5e-7) << name;
   }
   EXPECT_TRUE(std::filesystem::exists(dir + "/coco_results.json"));
+}
+
+// A compressed RLE of the square [x, x + side) x [y, y + side) in a 100 x 100 image.
+std::string SquareMaskCounts(uint32_t x, uint32_t y, uint32_t side) {
+  coco::BinaryMask mask{100, 100, std::vector<uint8_t>(100 * 100, 0)};
+  for (uint32_t r = y; r < y + side; ++r) {
+    for (uint32_t c = x; c < x + side; ++c) mask.pixels[r * 100 + c] = 1;
+  }
+  return coco::EncodeRleCounts(coco::EncodeMask(mask));
+}
+
+// Masks are scored as detectron2 scores them: without their boxes, so the area ranges read mask
+// areas. One small ground truth (a 20 x 20 square); a false positive (score 0.9: a 10 x 10 mask,
+// but a 60 x 60 box, a medium area) and then the exact mask (0.8). By mask area the false
+// positive counts in the small range: precision 1/2 at every recall, APs = 0.5. By box area
+// (pycocotools with the boxes left in) it would be ignored there and APs would be 1.
+TEST(CocoDetectionEvaluatorTest, ScoresMasksByMaskAreaAsDetectron2) {
+  const std::string dir = TempDir("coco_evaluator_masks");
+  const std::string gt_path = dir + "/gt.json";
+  const nlohmann::json gt = {
+      {"images", {{{"id", 1}, {"height", 100}, {"width", 100}}}},
+      {"categories", {{{"id", 1}, {"name", "square"}}}},
+      {"annotations",
+       {{{"id", 1}, {"image_id", 1}, {"category_id", 1}, {"iscrowd", 0}, {"area", 400},
+         {"bbox", {10, 10, 20, 20}},
+         {"segmentation", {{"size", {100, 100}}, {"counts", SquareMaskCounts(10, 10, 20)}}}}}}};
+  MOCHI_ASSERT_OK(WriteFileAtomically(gt_path, gt.dump()));
+  DetectedBox false_positive{0, 0.9f, 40, 40, 100, 100, SquareMaskCounts(60, 60, 10)};
+  DetectedBox exact{0, 0.8f, 10, 10, 30, 30, SquareMaskCounts(10, 10, 20)};
+  const std::vector<ImageDetections> detections = {{"1", {false_positive, exact}, 100, 100}};
+  ModelOutputs outputs;
+  outputs.detections = &detections;
+  CocoDetectionEvaluator evaluator(gt_path, dir + "/coco_results.json", {1}, /*with_masks=*/true);
+  absl::StatusOr<proto::EvaluationResult> result = evaluator.Evaluate(outputs);
+  MOCHI_ASSERT_OK(result);
+  EXPECT_DOUBLE_EQ(result->coco().segm().ap(), 0.5);
+  EXPECT_DOUBLE_EQ(result->coco().segm().ap_small(), 0.5);
+  EXPECT_DOUBLE_EQ(result->coco().segm().ap_medium(), -1);
+  // Boxes: the false positive's box (3600 px) is outside the small range and ignored there.
+  EXPECT_DOUBLE_EQ(result->coco().bbox().ap_small(), 1.0);
+
+  // Both files are kept: detectron2's (boxes and masks) and the masks-only one scored for segm.
+  const nlohmann::json saved = ReadJson(dir + "/coco_results.json");
+  ASSERT_EQ(saved.size(), 2u);
+  EXPECT_TRUE(saved[0].contains("bbox"));
+  EXPECT_TRUE(saved[0].contains("segmentation"));
+  const nlohmann::json masks_only = ReadJson(SegmResultsPath(dir + "/coco_results.json"));
+  ASSERT_EQ(masks_only.size(), 2u);
+  EXPECT_FALSE(masks_only[0].contains("bbox"));
+  EXPECT_EQ(SegmResultsPath(dir + "/coco_results.json"), dir + "/coco_results_segm.json");
+
+  // A detection without a mask cannot be scored for segm.
+  const std::vector<ImageDetections> box_only = {{"1", {DetectedBox{0, 0.5f, 0, 0, 5, 5, ""}}, 100, 100}};
+  outputs.detections = &box_only;
+  EXPECT_THAT(evaluator.Evaluate(outputs),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("without a mask")));
 }
 
 // The same detections on the fixture's VOC layout give detectron2's voc_eval numbers.
