@@ -36,7 +36,7 @@ std::map<std::string, std::vector<int64_t>> Shapes(const torch::nn::Module& mode
 
 absl::Status SaveCheckpoint(const std::string& path, torch::nn::Module& model,
                             torch::optim::Optimizer& optimizer, const TrainPosition& position,
-                            const NamedGenerators& generators) {
+                            const NamedGenerators& generators, const RngStatesByRank& by_rank) {
   const std::string temp = path + ".tmp";
   try {
     torch::serialize::OutputArchive archive;
@@ -53,6 +53,7 @@ absl::Status SaveCheckpoint(const std::string& path, torch::nn::Module& model,
     for (const auto& [name, generator] : generators) {
       archive.write("rng/" + name, generator.get_state());
     }
+    for (const auto& [name, states] : by_rank) archive.write("rng_by_rank/" + name, states);
     archive.save_to(temp);
   } catch (const c10::Error& e) {
     return absl::InternalError(
@@ -67,7 +68,8 @@ absl::Status SaveCheckpoint(const std::string& path, torch::nn::Module& model,
 
 absl::StatusOr<TrainPosition> LoadCheckpoint(const std::string& path, torch::nn::Module& model,
                                              torch::optim::Optimizer* optimizer,
-                                             const NamedGenerators& generators) {
+                                             const NamedGenerators& generators, int rank,
+                                             int world_size) {
   if (!std::filesystem::exists(path)) {
     return absl::NotFoundError(absl::StrCat(path, ": no checkpoint"));
   }
@@ -128,9 +130,25 @@ absl::StatusOr<TrainPosition> LoadCheckpoint(const std::string& path, torch::nn:
       archive.read("optimizer", optimizer_archive);
       optimizer->load(optimizer_archive);
     }
+    bool warned = false;
     for (const auto& [name, generator] : generators) {
       at::Tensor state;
-      archive.read("rng/" + name, state);
+      at::Tensor by_rank;
+      if (world_size > 1 && archive.try_read("rng_by_rank/" + name, by_rank) &&
+          by_rank.size(0) == world_size) {
+        // A copy: set_state reads the storage from its start, and row `rank` of `by_rank` is
+        // at an offset.
+        state = by_rank[rank].clone();
+      } else {
+        archive.read("rng/" + name, state);
+        if (world_size > 1 && !warned) {
+          std::fprintf(stderr,
+                       "%s: written by another number of processes than %d: every process "
+                       "resumes with the writer's RNG states (correct, not bit for bit)\n",
+                       path.c_str(), world_size);
+          warned = true;
+        }
+      }
       at::Generator g = generator;
       g.set_state(state.to(at::kCPU));
     }

@@ -162,9 +162,22 @@ CheckpointHook::CheckpointHook(std::string path, int64_t every_epochs, torch::nn
       communicator_(communicator) {}
 
 absl::Status CheckpointHook::Save(const TrainerState& state) {
-  absl::Status status = communicator_.rank() == 0
-                            ? SaveCheckpoint(path_, model_, optimizer_, state.position, generators_)
-                            : absl::OkStatus();
+  // Every rank's RNG streams (they differ: the mixing streams are seeded per rank, and only
+  // some ranks draw some permutations), so that a resumed multi-process run is bit for bit.
+  RngStatesByRank by_rank;
+  if (communicator_.world_size() > 1) {
+    const std::vector<at::Tensor> parameters = model_.parameters();
+    // NCCL gathers device tensors only.
+    const at::Device device = parameters.empty() ? at::Device(at::kCPU) : parameters[0].device();
+    for (const auto& [name, generator] : generators_) {
+      const at::Tensor local = generator.get_state().unsqueeze(0).to(device);
+      by_rank.emplace_back(name, communicator_.AllGather(local).to(at::kCPU));
+    }
+  }
+  absl::Status status =
+      communicator_.rank() == 0
+          ? SaveCheckpoint(path_, model_, optimizer_, state.position, generators_, by_rank)
+          : absl::OkStatus();
   communicator_.Barrier();
   return status;
 }

@@ -125,7 +125,8 @@ absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunO
   position.config_text = ToTextProto(config);
   if (options.resume && std::filesystem::exists(checkpoint_path)) {
     MOCHI_ASSIGN_OR_RETURN(position,
-                           LoadCheckpoint(checkpoint_path, *model, &optimizer, generators));
+                           LoadCheckpoint(checkpoint_path, *model, &optimizer, generators,
+                                          dist_env.rank, dist_env.world_size));
     proto::PretrainConfig saved;
     MOCHI_RETURN_IF_ERROR(ParseTextProto(position.config_text, checkpoint_path, &saved));
     if (ResumeIdentity(saved) != ResumeIdentity(config)) {
