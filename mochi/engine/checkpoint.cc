@@ -8,6 +8,7 @@
 #include "ATen/ATen.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "mochi/port/text_proto.h"
 #include "torch/serialize/archive.h"
 
 namespace mochi {
@@ -59,11 +60,7 @@ absl::Status SaveCheckpoint(const std::string& path, torch::nn::Module& model,
     return absl::InternalError(
         absl::StrCat(temp, ": writing checkpoint failed: ", e.what_without_backtrace()));
   }
-  std::error_code error;
-  std::filesystem::rename(temp, path, error);
-  if (error)
-    return absl::InternalError(absl::StrCat("rename ", temp, " -> ", path, ": ", error.message()));
-  return absl::OkStatus();
+  return CommitFile(temp, path);
 }
 
 absl::StatusOr<TrainPosition> LoadCheckpoint(const std::string& path, torch::nn::Module& model,

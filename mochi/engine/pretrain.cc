@@ -67,7 +67,6 @@ absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunO
 
   const std::string& dir = options.output_dir;
   const std::string checkpoint_path = dir + "/checkpoint.pt";
-  if (is_chief) std::filesystem::create_directories(dir);
   if (!options.resume && std::filesystem::exists(checkpoint_path)) {
     return absl::FailedPreconditionError(absl::StrCat(
         checkpoint_path, " exists: pass --resume to continue it, or choose another --output_dir"));
@@ -140,6 +139,10 @@ absl::Status RunPretrain(const proto::PretrainConfig& config, const PretrainRunO
                  static_cast<long long>(position.step_in_epoch));
   }
   if (is_chief) {
+    // Only now: a run that fails on its data, config or checkpoint leaves no run directory.
+    std::error_code error;
+    std::filesystem::create_directories(dir, error);
+    if (error) return absl::InternalError(absl::StrCat(dir, ": cannot create: ", error.message()));
     MOCHI_RETURN_IF_ERROR(WriteFileAtomically(dir + "/config.pbtxt", position.config_text));
     MOCHI_RETURN_IF_ERROR(WriteFileAtomically(
         dir + "/env.txt",

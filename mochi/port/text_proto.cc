@@ -1,5 +1,10 @@
 #include "mochi/port/text_proto.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -84,12 +89,30 @@ absl::Status WriteFileAtomically(const std::string& path, const std::string& con
     out.flush();
     if (!out) return absl::InternalError(absl::StrCat(temp, ": cannot write"));
   }
+  return CommitFile(temp, path);
+}
+
+namespace {
+absl::Status Fsync(const std::string& path, int flags) {
+  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+  if (fd < 0) return absl::InternalError(absl::StrCat(path, ": open for fsync: ", std::strerror(errno)));
+  const int rc = ::fsync(fd);
+  const int fsync_errno = errno;
+  ::close(fd);
+  if (rc != 0) return absl::InternalError(absl::StrCat(path, ": fsync: ", std::strerror(fsync_errno)));
+  return absl::OkStatus();
+}
+}  // namespace
+
+absl::Status CommitFile(const std::string& temp, const std::string& path) {
+  MOCHI_RETURN_IF_ERROR(Fsync(temp, O_RDONLY));
   std::error_code error;
   std::filesystem::rename(temp, path, error);
   if (error) {
     return absl::InternalError(absl::StrCat("rename ", temp, " -> ", path, ": ", error.message()));
   }
-  return absl::OkStatus();
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  return Fsync(parent.empty() ? "." : parent.string(), O_RDONLY | O_DIRECTORY);
 }
 
 namespace {

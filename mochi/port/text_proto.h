@@ -30,9 +30,14 @@ absl::StatusOr<std::string> DeclaredProtoMessage(const std::string& path);
 
 absl::StatusOr<std::string> ReadFileToString(const std::string& path);
 
-// Writes `contents` to a temporary file beside `path` and renames it over `path`, so readers
-// (and an interrupted run) never see a half-written file.
+// Writes `contents` to a temporary file beside `path` and renames it over `path`
+// (CommitFile), so readers (and an interrupted run) never see a half-written file.
 absl::Status WriteFileAtomically(const std::string& path, const std::string& contents);
+
+// Publishes a fully written `temp` as `path`: flushes it to disk, renames it over `path` and
+// flushes the directory, so `path` is the old file or the new one even after a kill or a crash
+// of the machine, never a mix or an empty file.
+absl::Status CommitFile(const std::string& temp, const std::string& path);
 
 // Text format of `message`, for resolved-config dumps.
 std::string ToTextProto(const google::protobuf::Message& message);

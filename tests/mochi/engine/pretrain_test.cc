@@ -195,6 +195,26 @@ TEST(PretrainTest, CorruptCheckpointIsDataLoss) {
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("checkpoint.pt")));
 }
 
+// A run that fails on its data (here a corrupt train-images file) leaves no run directory for
+// a later step to mistake for a result.
+TEST(PretrainTest, ARunThatFailsOnItsDataLeavesNoRunDirectory) {
+  const std::string data = FreshDir("corrupt_data");
+  std::filesystem::create_directories(data);
+  for (const char* file : {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+                           "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"}) {
+    std::filesystem::copy_file(std::string("/usr/share/datasets/fashion-mnist/") + file,
+                               data + "/" + file);
+  }
+  std::filesystem::resize_file(data + "/train-images-idx3-ubyte.gz", 1000);
+  const std::string dir = FreshDir("failed_run");
+  const proto::PretrainConfig config =
+      TinyRun("configs/pretrain/mocov2_fmnist.pbtxt", 1,
+              absl::StrCat("moco { queue_size: 256 } dataset { fashion_mnist { root: \"", data,
+                           "\" } }"));
+  EXPECT_FALSE(RunPretrain(config, Options(dir)).ok());
+  EXPECT_FALSE(std::filesystem::exists(dir));
+}
+
 // The supervised baseline: 512 images, 4 epochs of 8 steps. It must learn the labels (training
 // top-1 at 3x chance or more; a label mix-up would stay near 0.1), and its checkpoint holds its
 // backbone and classifier only, both trained.
