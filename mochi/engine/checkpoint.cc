@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "mochi/port/text_proto.h"
+#include "mochi/port/zip_integrity.h"
 #include "torch/serialize/archive.h"
 
 namespace mochi {
@@ -31,6 +32,13 @@ std::map<std::string, std::vector<int64_t>> Shapes(const torch::nn::Module& mode
   for (const auto& item : model.named_parameters()) shapes[item.key()] = item.value().sizes().vec();
   for (const auto& item : model.named_buffers()) shapes[item.key()] = item.value().sizes().vec();
   return shapes;
+}
+
+// LibTorch's own errors without their C++ backtrace; the TorchScript reader's (a corrupt
+// archive's code records) and the standard library's as they are.
+std::string ErrorText(const std::exception& e) {
+  const auto* torch_error = dynamic_cast<const c10::Error*>(&e);
+  return torch_error != nullptr ? torch_error->what_without_backtrace() : e.what();
 }
 
 }  // namespace
@@ -56,9 +64,9 @@ absl::Status SaveCheckpoint(const std::string& path, torch::nn::Module& model,
     }
     for (const auto& [name, states] : by_rank) archive.write("rng_by_rank/" + name, states);
     archive.save_to(temp);
-  } catch (const c10::Error& e) {
+  } catch (const std::exception& e) {
     return absl::InternalError(
-        absl::StrCat(temp, ": writing checkpoint failed: ", e.what_without_backtrace()));
+        absl::StrCat(temp, ": writing checkpoint failed: ", ErrorText(e)));
   }
   return CommitFile(temp, path);
 }
@@ -70,15 +78,17 @@ absl::StatusOr<TrainPosition> LoadCheckpoint(const std::string& path, torch::nn:
   if (!std::filesystem::exists(path)) {
     return absl::NotFoundError(absl::StrCat(path, ": no checkpoint"));
   }
+  // LibTorch's reader does not check the records' CRCs: a flipped bit would load silently.
+  if (absl::Status intact = VerifyZipRecords(path); !intact.ok()) return intact;
   torch::serialize::InputArchive archive;
   try {
     // Onto the model's device: a checkpoint written on cuda:0 (rank 0) or on another machine's
     // device must not move this process's model there.
     const std::vector<at::Tensor> parameters = model.parameters();
     archive.load_from(path, parameters.empty() ? at::Device(at::kCPU) : parameters[0].device());
-  } catch (const c10::Error& e) {
+  } catch (const std::exception& e) {
     return absl::DataLossError(
-        absl::StrCat(path, ": corrupt or truncated checkpoint (", e.what_without_backtrace(), ")"));
+        absl::StrCat(path, ": corrupt or truncated checkpoint (", ErrorText(e), ")"));
   }
   TrainPosition position;
   try {
@@ -96,9 +106,9 @@ absl::StatusOr<TrainPosition> LoadCheckpoint(const std::string& path, torch::nn:
     at::Tensor config;
     archive.read("config", config);
     position.config_text = TensorToString(config);
-  } catch (const c10::Error& e) {
+  } catch (const std::exception& e) {
     return absl::DataLossError(
-        absl::StrCat(path, ": checkpoint lacks its metadata (", e.what_without_backtrace(), ")"));
+        absl::StrCat(path, ": checkpoint lacks its metadata (", ErrorText(e), ")"));
   }
   // Module::load replaces tensors whatever their shape, so a checkpoint of another width would
   // load "fine" and silently change the model: compare every shape.
@@ -107,10 +117,10 @@ absl::StatusOr<TrainPosition> LoadCheckpoint(const std::string& path, torch::nn:
     torch::serialize::InputArchive model_archive;
     archive.read("model", model_archive);
     model.load(model_archive);
-  } catch (const c10::Error& e) {
+  } catch (const std::exception& e) {
     return absl::FailedPreconditionError(
         absl::StrCat(path, ": weights do not fit this model (different architecture or config?): ",
-                     e.what_without_backtrace()));
+                     ErrorText(e)));
   }
   std::map<std::string, std::vector<int64_t>> loaded_shapes = Shapes(model);
   for (const auto& [name, shape] : expected_shapes) {
@@ -149,9 +159,9 @@ absl::StatusOr<TrainPosition> LoadCheckpoint(const std::string& path, torch::nn:
       at::Generator g = generator;
       g.set_state(state.to(at::kCPU));
     }
-  } catch (const c10::Error& e) {
+  } catch (const std::exception& e) {
     return absl::DataLossError(
-        absl::StrCat(path, ": optimizer or RNG state unreadable: ", e.what_without_backtrace()));
+        absl::StrCat(path, ": optimizer or RNG state unreadable: ", ErrorText(e)));
   }
   return position;
 }
