@@ -26,6 +26,10 @@ ABSL_FLAG(std::string, coco_root, "",
           "COCO-format datasets: directory with annotations/<json> and the image directories.");
 ABSL_FLAG(std::string, output_dir, "", "Run directory for the model, detections and metrics.");
 ABSL_FLAG(bool, evaluate, true, "Evaluate VOC AP on the test split after writing detections.");
+ABSL_FLAG(bool, resume, false,
+          "Continue from <output_dir>/checkpoint.pt (written every checkpoint_every_iters and on "
+          "SIGINT/SIGTERM).");
+ABSL_FLAG(int64_t, max_iters, 0, "Stop with a checkpoint after this many iterations (0 = all).");
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
@@ -33,7 +37,8 @@ int main(int argc, char** argv) {
       mochi::eval::detection::MakeDetectionRunOptions(
           absl::GetFlag(FLAGS_checkpoint), absl::GetFlag(FLAGS_random_init),
           absl::GetFlag(FLAGS_voc_root), absl::GetFlag(FLAGS_coco_root),
-          absl::GetFlag(FLAGS_output_dir), absl::GetFlag(FLAGS_evaluate));
+          absl::GetFlag(FLAGS_output_dir), absl::GetFlag(FLAGS_evaluate),
+          absl::GetFlag(FLAGS_resume), absl::GetFlag(FLAGS_max_iters));
   if (!run.ok()) {
     std::fprintf(stderr, "detect: %s\n", std::string(run.status().message()).c_str());
     return EXIT_FAILURE;
@@ -47,7 +52,8 @@ int main(int argc, char** argv) {
   const absl::Status status = mochi::eval::detection::RunDetection(*config, *run);
   if (!status.ok()) {
     std::fprintf(stderr, "detect: %s\n", status.ToString().c_str());
-    return EXIT_FAILURE;
+    // 130 after SIGINT/SIGTERM (the checkpoint is written), as a shell reports an interrupt.
+    return status.code() == absl::StatusCode::kCancelled ? 130 : EXIT_FAILURE;
   }
   return EXIT_SUCCESS;
 }

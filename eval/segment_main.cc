@@ -25,6 +25,10 @@ ABSL_FLAG(std::string, coco_root, "",
           "Directory with annotations/<json> and the image directories the config names.");
 ABSL_FLAG(std::string, output_dir, "", "Run directory for the model, results and metrics.");
 ABSL_FLAG(bool, evaluate, true, "Evaluate COCO box and mask AP after writing the results.");
+ABSL_FLAG(bool, resume, false,
+          "Continue from <output_dir>/checkpoint.pt (written every checkpoint_every_iters and on "
+          "SIGINT/SIGTERM).");
+ABSL_FLAG(int64_t, max_iters, 0, "Stop with a checkpoint after this many iterations (0 = all).");
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
@@ -46,7 +50,8 @@ int main(int argc, char** argv) {
   const absl::Status status = mochi::eval::detection::RunSegmentation(*config, *run);
   if (!status.ok()) {
     std::fprintf(stderr, "segment: %s\n", status.ToString().c_str());
-    return EXIT_FAILURE;
+    // 130 after SIGINT/SIGTERM (the checkpoint is written), as a shell reports an interrupt.
+    return status.code() == absl::StatusCode::kCancelled ? 130 : EXIT_FAILURE;
   }
   return EXIT_SUCCESS;
 }

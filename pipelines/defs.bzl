@@ -131,15 +131,17 @@ def transfer_eval(name, kind, run, config, overrides, scenes, profile):
     steps = [
         "echo %s > $(RULEDIR)/%s.key" % (_shell_quote(overrides + " " + init + " " + scenes), name),
         "scratch=%s" % _scratch_dir(["$(execpath %s)" % transfer.binary, "$(location %s)" % config, "$(RULEDIR)/%s.key" % name]),
-        # Transfers do not checkpoint: an interrupted one starts again.
-        "rm -rf $$scratch && mkdir -p $$scratch",
+        # An interrupted transfer continues from its last checkpoint (checkpoint_every_iters).
+        "mkdir -p $$scratch",
+        "resume=$$([ -f $$scratch/out/checkpoint.pt ] && echo --resume || true)",
     ]
     root = ""
     if scenes:
-        steps.append("flock %s $(execpath //eval:make_scenes) --output_dir=$$scratch/scenes %s > $$scratch/scenes.log" % (LOCK, scenes))
+        # Generated once (deterministic); a half-written set is regenerated.
+        steps.append("([ -d $$scratch/scenes ] || (rm -rf $$scratch/scenes.partial && flock %s $(execpath //eval:make_scenes) --output_dir=$$scratch/scenes.partial %s > $$scratch/scenes.log && mv $$scratch/scenes.partial $$scratch/scenes))" % (LOCK, scenes))
         root = "%s=$$scratch/scenes/%s " % (transfer.root_flag, transfer.root_dir)
     steps += [
-        "flock %s $(execpath %s) --config=$(location %s) --override=%s %s %s--output_dir=$$scratch/out" % (
+        "flock %s $(execpath %s) --config=$(location %s) --override=%s %s %s--output_dir=$$scratch/out $$resume" % (
             LOCK,
             transfer.binary,
             config,

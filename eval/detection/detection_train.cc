@@ -21,6 +21,8 @@
 #include "eval/evaluator.h"
 #include "eval/voc/voc_eval.h"
 #include "mochi/config/validate.h"
+#include "mochi/dist/communicator.h"
+#include "mochi/engine/checkpoint.h"
 #include "mochi/engine/builders.h"
 #include "mochi/engine/hooks.h"
 #include "mochi/engine/trainer.h"
@@ -192,12 +194,6 @@ absl::Status TrainAndEvaluate(const proto::DetectionConfig& config, bool mask_on
   }
   ConfigureCpuThreads(config.run().num_threads());
   at::manual_seed(config.run().seed());
-  std::error_code error;
-  std::filesystem::create_directories(run.output_dir, error);
-  if (error) return absl::InternalError(absl::StrCat("cannot create ", run.output_dir));
-  MOCHI_RETURN_IF_ERROR(
-      WriteFileAtomically(run.output_dir + "/config.pbtxt", resolved_config_text));
-
   MOCHI_ASSIGN_OR_RETURN(LoadedSplit train, LoadSplit(config, config.train(), mask_on));
   MOCHI_ASSIGN_OR_RETURN(LoadedSplit test, LoadSplit(config, config.test(), false));
   if (train.class_names != test.class_names) {
@@ -210,6 +206,17 @@ absl::Status TrainAndEvaluate(const proto::DetectionConfig& config, bool mask_on
   if (train.records.empty()) {
     return absl::InvalidArgumentError("the train split has no image with objects");
   }
+  // The run directory only once config and data are known good.
+  const std::string checkpoint_path = run.output_dir + "/checkpoint.pt";
+  if (!run.resume && std::filesystem::exists(checkpoint_path)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        checkpoint_path, " exists: pass --resume to continue it, or choose another --output_dir"));
+  }
+  std::error_code error;
+  std::filesystem::create_directories(run.output_dir, error);
+  if (error) return absl::InternalError(absl::StrCat("cannot create ", run.output_dir));
+  MOCHI_RETURN_IF_ERROR(
+      WriteFileAtomically(run.output_dir + "/config.pbtxt", resolved_config_text));
   MOCHI_ASSIGN_OR_RETURN(models::ResNet backbone, BuildDetectionBackbone(config));
   FasterRcnnOptions options = BuildFasterRcnnOptions(config);
   options.mask_on = mask_on;
@@ -227,20 +234,48 @@ absl::Status TrainAndEvaluate(const proto::DetectionConfig& config, bool mask_on
   const uint64_t seed = static_cast<uint64_t>(config.run().seed());
   DetectionBatches batches(static_cast<int64_t>(train.records.size()), config.ims_per_batch(),
                            config.max_iter(), seed);
-  DetectionObjective objective(model, *optimizer, train.records, config,
-                               at::make_generator<at::CPUGeneratorImpl>(config.run().seed() + 1));
+  // The anchor and region sampling draws; saved in the checkpoint with the default stream.
+  at::Generator sampling = at::make_generator<at::CPUGeneratorImpl>(config.run().seed() + 1);
+  const NamedGenerators generators = {{"torch", at::detail::getDefaultCPUGenerator()},
+                                      {"sampling", sampling}};
+  DetectionObjective objective(model, *optimizer, train.records, config, sampling);
+  TrainerState state;
+  state.epochs = 1;
+  state.steps_per_epoch = config.max_iter();
+  state.position.config_text = resolved_config_text;
+  if (run.resume && std::filesystem::exists(checkpoint_path)) {
+    MOCHI_ASSIGN_OR_RETURN(state.position,
+                           LoadCheckpoint(checkpoint_path, *model, optimizer.get(), generators));
+    if (state.position.config_text != resolved_config_text) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          checkpoint_path, ": was written with a different config; compare ", run.output_dir,
+          "/config.pbtxt with the one given"));
+    }
+    std::printf("Resuming %s at iteration %lld\n", checkpoint_path.c_str(),
+                static_cast<long long>(state.position.global_step));
+  }
+  MOCHI_ASSIGN_OR_RETURN(std::unique_ptr<dist::Communicator> one_process,
+                         dist::Communicator::Create(dist::DistributedEnv{}, device, absl::Minutes(1)));
   std::vector<std::unique_ptr<HookBase>> hooks;
   hooks.push_back(std::make_unique<LrScheduleHook>(
       [&config](int64_t iter) { return DetectionLearningRate(config, iter); }, optimizer.get(),
       LrScheduleHook::Every::kStep));
   hooks.push_back(
       std::make_unique<ProgressHook>(config.log_every_iters(), config.ims_per_batch(), objective));
-  TrainerState state;
-  state.epochs = 1;
-  state.steps_per_epoch = config.max_iter();
+  hooks.push_back(
+      std::make_unique<StopHook>(*one_process, device, run.max_iters, checkpoint_path));
+  hooks.push_back(std::make_unique<CheckpointHook>(checkpoint_path, /*every_epochs=*/1, *model,
+                                                   *optimizer, generators, *one_process,
+                                                   config.checkpoint_every_iters()));
   const Clock::time_point train_start = Clock::now();
   MOCHI_RETURN_IF_ERROR(Train(batches, objective, hooks, state));
   const double train_seconds = Seconds(train_start);
+  if (state.position.global_step < config.max_iter()) {
+    std::printf("stopped at iteration %lld of %d; checkpoint %s (continue with --resume)\n",
+                static_cast<long long>(state.position.global_step), config.max_iter(),
+                checkpoint_path.c_str());
+    return absl::OkStatus();
+  }
   MOCHI_RETURN_IF_ERROR(TorchToStatus(
       "saving the model", [&] { torch::save(model, run.output_dir + "/model_final.pt"); }));
 
@@ -290,7 +325,8 @@ void ApplyRunOptions(const DetectionRunOptions& run, proto::DetectionConfig& con
 
 absl::StatusOr<DetectionRunOptions> MakeDetectionRunOptions(
     const std::string& checkpoint, bool random_init, const std::string& voc_root,
-    const std::string& coco_root, const std::string& output_dir, bool evaluate) {
+    const std::string& coco_root, const std::string& output_dir, bool evaluate, bool resume,
+    int64_t max_iters) {
   if (random_init && !checkpoint.empty()) {
     return absl::InvalidArgumentError("--checkpoint and --random_init are exclusive");
   }
@@ -305,6 +341,8 @@ absl::StatusOr<DetectionRunOptions> MakeDetectionRunOptions(
   run.voc_root = resolve(voc_root);
   run.coco_root = resolve(coco_root);
   run.evaluate = evaluate;
+  run.resume = resume;
+  run.max_iters = max_iters;
   return run;
 }
 

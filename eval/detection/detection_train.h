@@ -7,6 +7,7 @@
 //
 // Run directory <output_dir>:
 //   config.pbtxt         the resolved DetectionConfig / SegmentationConfig (after overrides)
+//   checkpoint.pt        training checkpoint (model, optimizer, RNG, iteration) for --resume
 //   model_final.pt       the fine-tuned model
 //   coco_results.json    test-split detections (with "segmentation" RLEs for Mask R-CNN)
 //   voc_results/<class>.txt, voc_eval.json   VOC test sets: {"AP", "AP50", "AP75", ...} (percent)
@@ -43,6 +44,11 @@ struct DetectionRunOptions {
   std::string coco_root;
   // Evaluate the test detections (VOC: needs a single test image set).
   bool evaluate = true;
+  // Continue from <output_dir>/checkpoint.pt (written every config.checkpoint_every_iters, at the
+  // end, and on SIGINT/SIGTERM). Without it an existing checkpoint is an error.
+  bool resume = false;
+  // > 0: stop with a checkpoint after this many iterations of the run (tests, time slices).
+  int64_t max_iters = 0;
 };
 
 // The binaries' flags as run options, paths resolved as a `bazel run` user means them
@@ -50,11 +56,15 @@ struct DetectionRunOptions {
 // output_dir.
 absl::StatusOr<DetectionRunOptions> MakeDetectionRunOptions(
     const std::string& checkpoint, bool random_init, const std::string& voc_root,
-    const std::string& coco_root, const std::string& output_dir, bool evaluate);
+    const std::string& coco_root, const std::string& output_dir, bool evaluate,
+    bool resume = false, int64_t max_iters = 0);
 
 // Validates the (overridden) config, trains, detects and evaluates. InvalidArgument for a bad
-// config, FailedPrecondition for a checkpoint that does not fit the backbone, NotFound for
-// missing data, Internal when the loss stops being finite.
+// config, FailedPrecondition for a checkpoint that does not fit the backbone (or a training
+// checkpoint of another config, or one that exists without `resume`), NotFound for missing
+// data, Internal when the loss stops being finite, Cancelled after SIGINT/SIGTERM (the
+// checkpoint is written; resume continues bit for bit on CPU). Stopped by max_iters: OK, with
+// nothing evaluated.
 absl::Status RunDetection(proto::DetectionConfig config, const DetectionRunOptions& options);
 
 // As RunDetection, with the mask head; the datasets must be COCO-format (masks). InvalidArgument

@@ -423,6 +423,8 @@ void CheckDetection(const proto::DetectionConfig& c, const std::string& prefix, 
   for (const auto& [name, count] : positive_counts) {
     v.Check(count > 0, prefix + name, count, "must be > 0");
   }
+  v.Check(c.checkpoint_every_iters() >= 0, prefix + "checkpoint_every_iters",
+          c.checkpoint_every_iters(), "must be >= 0 (0 = only at the end and on a signal)");
   const std::pair<const char*, float> unit_interval[] = {
       {"test_score_thresh", c.test_score_thresh()}, {"flip_prob", c.flip_prob()}};
   for (const auto& [name, value] : unit_interval) {

@@ -153,9 +153,10 @@ absl::Status EpochMetricsHook::AfterEpoch(TrainerState& state, const EpochMetric
 
 CheckpointHook::CheckpointHook(std::string path, int64_t every_epochs, torch::nn::Module& model,
                                torch::optim::Optimizer& optimizer, NamedGenerators generators,
-                               dist::Communicator& communicator)
+                               dist::Communicator& communicator, int64_t every_steps)
     : path_(std::move(path)),
       every_epochs_(every_epochs),
+      every_steps_(every_steps),
       model_(model),
       optimizer_(optimizer),
       generators_(std::move(generators)),
@@ -180,6 +181,17 @@ absl::Status CheckpointHook::Save(const TrainerState& state) {
           : absl::OkStatus();
   communicator_.Barrier();
   return status;
+}
+
+absl::Status CheckpointHook::AfterStep(TrainerState& state) {
+  const int64_t step = state.position.global_step;
+  // The last step of the run is saved by AfterEpoch.
+  // (A stop is saved by OnStop.)
+  if (every_steps_ > 0 && step % every_steps_ == 0 && !state.stop.has_value() &&
+      step < state.epochs * state.steps_per_epoch) {
+    return Save(state);
+  }
+  return absl::OkStatus();
 }
 
 absl::Status CheckpointHook::AfterEpoch(TrainerState& state, const EpochMetrics&) {

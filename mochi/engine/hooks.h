@@ -109,16 +109,18 @@ class EpochMetricsHook : public HookBase {
 // early. Every process holds the same state; the chief writes it, the others wait for it.
 class CheckpointHook : public HookBase {
  public:
+  // `every_steps` > 0 also writes it every that many global steps (iteration-based training).
   CheckpointHook(std::string path, int64_t every_epochs, torch::nn::Module& model,
                  torch::optim::Optimizer& optimizer, NamedGenerators generators,
-                 dist::Communicator& communicator);
+                 dist::Communicator& communicator, int64_t every_steps = 0);
+  absl::Status AfterStep(TrainerState& state) override;
   absl::Status AfterEpoch(TrainerState& state, const EpochMetrics& metrics) override;
   absl::Status OnStop(TrainerState& state) override;
 
  private:
   absl::Status Save(const TrainerState& state);
   const std::string path_;
-  const int64_t every_epochs_;
+  const int64_t every_epochs_, every_steps_;
   torch::nn::Module& model_;
   torch::optim::Optimizer& optimizer_;
   const NamedGenerators generators_;

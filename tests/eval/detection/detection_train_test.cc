@@ -397,6 +397,60 @@ TEST(RunDetectionTest, TrainsDetectsAndEvaluatesOnTinyScenes) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("class_names")));
 }
 
+// A transfer stopped after 3 of 6 iterations (the path SIGINT/SIGTERM take) and resumed ends
+// bit for bit where an uninterrupted one ends: the same last-iteration losses and the same
+// detections and AP.
+TEST(RunDetectionTest, ResumedTransferEqualsAnUninterruptedOne) {
+  const std::string scenes = TempDir("resume_scenes");
+  eval::scenes::MakeScenesOptions make = TinyScenes(scenes);
+  make.coco = false;
+  MOCHI_ASSERT_OK(eval::scenes::MakeScenes(make));
+  proto::DetectionConfig config = FmsConfig("backbone { width: 4 }");
+  UseTinySchedule(config);
+  config.set_max_iter(6);
+  config.set_checkpoint_every_iters(2);
+
+  DetectionRunOptions run;
+  run.voc_root = scenes + "/VOCdevkit";
+  run.random_init = true;
+  run.output_dir = TempDir("straight_transfer");
+  MOCHI_ASSERT_OK(RunDetection(config, run));
+
+  DetectionRunOptions interrupted = run;
+  interrupted.output_dir = TempDir("resumed_transfer");
+  interrupted.max_iters = 3;
+  MOCHI_ASSERT_OK(RunDetection(config, interrupted));
+  EXPECT_TRUE(std::filesystem::exists(interrupted.output_dir + "/checkpoint.pt"));
+  EXPECT_FALSE(std::filesystem::exists(interrupted.output_dir + "/metrics.json"));
+  interrupted.max_iters = 0;
+  EXPECT_THAT(RunDetection(config, interrupted),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("--resume")));
+  interrupted.resume = true;
+  proto::DetectionConfig other = config;
+  other.set_base_lr(config.base_lr() * 2);
+  EXPECT_THAT(RunDetection(other, interrupted),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("different config")));
+  MOCHI_ASSERT_OK(RunDetection(config, interrupted));
+
+  absl::StatusOr<proto::TransferResult> straight =
+      ReadJsonProtoFile<proto::TransferResult>(run.output_dir + "/metrics.json");
+  absl::StatusOr<proto::TransferResult> resumed =
+      ReadJsonProtoFile<proto::TransferResult>(interrupted.output_dir + "/metrics.json");
+  MOCHI_ASSERT_OK(straight);
+  MOCHI_ASSERT_OK(resumed);
+  EXPECT_EQ(resumed->last_iter().iter(), 6);
+  EXPECT_EQ(ToJsonLine(resumed->last_iter()), ToJsonLine(straight->last_iter()));
+  EXPECT_EQ(ToJsonLine(resumed->voc()), ToJsonLine(straight->voc()));
+  for (const std::string& name : config.class_names()) {
+    absl::StatusOr<std::string> a = ReadFileToString(run.output_dir + "/voc_results/" + name + ".txt");
+    absl::StatusOr<std::string> b =
+        ReadFileToString(interrupted.output_dir + "/voc_results/" + name + ".txt");
+    MOCHI_ASSERT_OK(a);
+    MOCHI_ASSERT_OK(b);
+    EXPECT_EQ(*a, *b) << name << ": detections differ";
+  }
+}
+
 // The default segmentation config, checked into configs/.
 proto::SegmentationConfig FmsSegmentationConfig(const std::string& override_text = "") {
   absl::StatusOr<proto::SegmentationConfig> config = LoadConfig<proto::SegmentationConfig>(
