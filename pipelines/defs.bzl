@@ -63,7 +63,9 @@ def pretrain_run(name, config, overrides, seed, profile):
         stamp = 1,
         cmd = " && ".join([
             "export MOCHI_GIT_REVISION=\"$$(sed -n 's/^GIT_REVISION //p' bazel-out/volatile-status.txt)\"",
-            "echo %s > $(RULEDIR)/%s.key" % (_shell_quote(override), name),
+            # The run tag (--define=mochi_run_tag, "main" by default) is part of the run's identity:
+            # another tag trains afresh, in another scratch directory (the pipeline fault test).
+            "echo %s $(mochi_run_tag) > $(RULEDIR)/%s.key" % (_shell_quote(override), name),
             "scratch=%s" % _scratch_dir([
                 "$(execpath //tools:pretrain)",
                 "$(location %s)" % config,
@@ -129,7 +131,7 @@ def transfer_eval(name, kind, run, config, overrides, scenes, profile):
         srcs += [run + "/checkpoint.pt", run + "/config.pbtxt"]
         init = "--checkpoint=$$(dirname $(location %s/checkpoint.pt))" % run
     steps = [
-        "echo %s > $(RULEDIR)/%s.key" % (_shell_quote(overrides + " " + init + " " + scenes), name),
+        "echo %s $(mochi_run_tag) > $(RULEDIR)/%s.key" % (_shell_quote(overrides + " " + init + " " + scenes), name),
         "scratch=%s" % _scratch_dir(["$(execpath %s)" % transfer.binary, "$(location %s)" % config, "$(RULEDIR)/%s.key" % name]),
         # An interrupted transfer continues from its last checkpoint (checkpoint_every_iters).
         "mkdir -p $$scratch",
