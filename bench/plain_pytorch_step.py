@@ -113,6 +113,20 @@ class Encoder(nn.Module):
         return F.normalize(self.head(self.backbone(x)), dim=1)
 
 
+class BackboneStep(nn.Module):
+    """The backbone alone, as //bench:mixing_benchmark's backbone row: one view through the
+    query-layout ResNet and a 128-way linear probe, cross entropy, backward, SGD."""
+
+    def __init__(self, args):
+        super().__init__()
+        self.q, dim = resnet(args.depth, args.width, args.channels, args.small_stem)
+        self.probe = nn.Linear(dim, 128)
+        self.register_buffer("labels", torch.randint(0, 128, (args.batch,)))
+
+    def forward(self, im_q, im_k):
+        return F.cross_entropy(self.probe(self.q(im_q)), self.labels)
+
+
 class MoCHi(nn.Module):
     def __init__(self, args, mixing):
         super().__init__()
@@ -182,6 +196,10 @@ def main():
     parser.add_argument("--bn_groups", type=int, default=1,
                         help="BN statistics groups (MoCo's single-GPU demo); keys shuffled")
     parser.add_argument("--threads", type=int, default=0, help="torch.set_num_threads; 0 = keep")
+    parser.add_argument("--mixings", default="1024:512:256",
+                        help="MoCHi variants N:s:s', comma-separated (empty: MoCo-v2 only)")
+    parser.add_argument("--backbone", action="store_true",
+                        help="also the backbone alone (one view, 128-way probe, SGD)")
     parser.add_argument("--json", default="")
     args = parser.parse_args()
     global BN_GROUPS
@@ -193,12 +211,19 @@ def main():
     im_q = torch.randn(args.batch, args.channels, args.image_size, args.image_size, device=device)
     im_k = torch.randn_like(im_q)
     results = []
-    variants = [("MoCo-v2", None), ("MoCHi(1024,512,256)", (1024, 512, 256))]
+    variants = [("MoCo-v2", None)]
+    for setting in filter(None, args.mixings.split(",")):
+        n, s, s2 = (int(v) for v in setting.split(":"))
+        variants.append((f"MoCHi({n},{s},{s2})", (n, s, s2)))
     models = []
     for name, mixing in variants:
         model = MoCHi(args, mixing).to(device)
         sgd = torch.optim.SGD(model.q.parameters(), lr=0.03, momentum=0.9, weight_decay=1e-4)
         models.append((name, model, sgd, []))
+    if args.backbone:
+        model = BackboneStep(args).to(device)
+        sgd = torch.optim.SGD(model.parameters(), lr=0.03, momentum=0.9, weight_decay=1e-4)
+        models.append(("backbone", model, sgd, []))
 
     def sync():
         if device.type == "cuda":

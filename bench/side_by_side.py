@@ -10,6 +10,11 @@ ratios plain / ours, and ours / backbone alone.
 
   bazel run //bench:side_by_side -- [--queue_sizes=4096,65536] [--alternations=3] [--steps=10]
 
+With --merge_into=DIR (the overhead figure's action) it adds the plain PyTorch step and the ratio
+plain / ours to the per-variant results DIR/k<K>_<variant>.json that a longer mixing_benchmark run
+wrote there (plain PyTorch always materialises the logits, so the materialised-head row is
+compared with plain MoCo-v2).
+
 The plain step runs in the project's Python environment (.deps/python, installed by
 `bash tools/setup.sh`), or in $MOCHI_PYTHON.
 """
@@ -21,8 +26,6 @@ import subprocess
 import sys
 import tempfile
 
-MIXING = "1024:512:256"
-VARIANTS = ["MoCo-v2", "MoCHi(1024,512,256)"]
 # The default profile's model, as the plain step's flags.
 PLAIN_MODEL = ["--depth", "18", "--width", "16", "--channels", "1", "--image_size", "28",
                "--small_stem", "--batch", "128", "--bn_groups", "4", "--tau", "0.1"]
@@ -37,27 +40,60 @@ def torch_python():
     return venv if os.path.exists(venv) else None
 
 
-def run_ours(k, steps, threads, out_dir):
+def slug(plain_name):
+    """The plain step's variant name as mixing_benchmark's file slug: "MoCHi(256,512,0)" ->
+    "mochi_256_512_0", "MoCo-v2" -> "mocov2"."""
+    if plain_name == "MoCo-v2":
+        return "mocov2"
+    if plain_name == "backbone":
+        return "backbone"
+    return "mochi_" + plain_name[len("MoCHi("):-1].replace(",", "_")
+
+
+def run_ours(args, k, out_dir):
     os.makedirs(out_dir, exist_ok=True)
-    subprocess.run(["bench/mixing_benchmark", f"--queue_sizes={k}", f"--steps={steps}",
-                    f"--mixings={MIXING}", f"--threads={threads}", "--pieces=false",
-                    "--count_memory=false", "--materialised_head=false", f"--json_dir={out_dir}"],
-                   check=True, stdout=subprocess.DEVNULL)
-    slug = {"MoCo-v2": "mocov2", "MoCHi(1024,512,256)": "mochi_1024_512_256",
-            "backbone": "backbone"}
+    subprocess.run([args.ours_binary, f"--config={args.config}", f"--queue_sizes={k}",
+                    f"--steps={args.steps}", f"--mixings={args.mixings}",
+                    f"--threads={args.threads}", "--pieces=false", "--count_memory=false",
+                    f"--materialised_head={'true' if args.merge_into else 'false'}",
+                    f"--json_dir={out_dir}"], check=True, stdout=subprocess.DEVNULL)
     result = {}
-    for name, s in slug.items():
-        with open(os.path.join(out_dir, f"k{k}_{s}.json")) as f:
-            result[name] = json.load(f)["step_ms_median"]
+    for name in os.listdir(out_dir):
+        prefix = f"k{k}_"
+        if name.startswith(prefix) and name.endswith(".json"):
+            with open(os.path.join(out_dir, name)) as f:
+                result[name[len(prefix):-len(".json")]] = json.load(f)["step_ms_median"]
     return result
 
 
-def run_plain(python, k, steps, threads, out_json):
-    subprocess.run([python, "bench/plain_pytorch_step.py", *PLAIN_MODEL, f"--queue_size={k}",
-                    f"--steps={steps}", "--warmup=2", f"--threads={threads}", f"--json={out_json}"],
+def run_plain(args, python, k, out_json):
+    subprocess.run([python, args.plain_script, *PLAIN_MODEL, f"--queue_size={k}",
+                    f"--steps={args.steps}", "--warmup=2", f"--threads={args.threads}",
+                    f"--mixings={args.mixings}", "--backbone", f"--json={out_json}"],
                    check=True, stdout=subprocess.DEVNULL)
     with open(out_json) as f:
-        return {r["variant"]: r["step_ms_median"] for r in json.load(f)}
+        return {slug(r["variant"]): r["step_ms_median"] for r in json.load(f)}
+
+
+def merge(directory, k, ours, plain):
+    """Adds plain_pytorch_step_ms_median and plain_pytorch_over_ours to each variant's result."""
+    for name in sorted(os.listdir(directory)):
+        prefix = f"k{k}_"
+        if not (name.startswith(prefix) and name.endswith(".json")):
+            continue
+        variant = name[len(prefix):-len(".json")]
+        counterpart = "mocov2" if variant == "mocov2_materialised_head" else variant
+        if counterpart not in plain[0]:
+            continue
+        path = os.path.join(directory, name)
+        with open(path) as f:
+            result = json.load(f)
+        result["plain_pytorch_step_ms_median"] = statistics.median(p[counterpart] for p in plain)
+        result["plain_pytorch_over_ours"] = statistics.median(
+            p[counterpart] / o[variant] for o, p in zip(ours, plain))
+        with open(path + ".partial", "w") as f:
+            json.dump(result, f, indent=1)
+        os.replace(path + ".partial", path)
 
 
 def main():
@@ -66,15 +102,20 @@ def main():
     parser.add_argument("--alternations", type=int, default=3)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--mixings", default="1024:512:256")
+    parser.add_argument("--config", default="configs/pretrain/mocov2_fmnist.pbtxt")
+    parser.add_argument("--ours_binary", default="bench/mixing_benchmark")
+    parser.add_argument("--plain_script", default="bench/plain_pytorch_step.py")
+    parser.add_argument("--python", default="", help="Python with torch (default: see above)")
+    parser.add_argument("--merge_into", default="")
     parser.add_argument("--json_out", default="")
     args = parser.parse_args()
-    python = torch_python()
+    python = args.python or torch_python()
     if python is None:
-        sys.exit("side_by_side: no Python with torch: run `bash tools/setup.sh` "
-                 "or set MOCHI_PYTHON")
+        sys.exit("side_by_side: no Python with torch: run `bash tools/setup.sh` or set MOCHI_PYTHON")
     version = subprocess.run([python, "-c", "import torch; print(torch.__version__)"],
                              check=True, capture_output=True, text=True).stdout.strip()
-    print(f"plain PyTorch: {python} (torch {version}); ours: bench/mixing_benchmark; "
+    print(f"plain PyTorch: {python} (torch {version}); ours: {args.ours_binary}; "
           f"{args.threads} threads, {args.steps} rounds per run, {args.alternations} alternations")
     summary = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -84,14 +125,13 @@ def main():
                 order = [0, 1] if a % 2 == 0 else [1, 0]
                 for which in order:
                     if which == 0:
-                        ours.append(run_ours(k, args.steps, args.threads, f"{tmp}/ours_{k}_{a}"))
+                        ours.append(run_ours(args, k, f"{tmp}/ours_{k}_{a}"))
                     else:
-                        plain.append(run_plain(python, k, args.steps, args.threads,
-                                               f"{tmp}/plain_{k}_{a}.json"))
+                        plain.append(run_plain(args, python, k, f"{tmp}/plain_{k}_{a}.json"))
             print(f"\nK = {k}")
             print(f"  {'variant':22s} {'ours ms':>9s} {'plain ms':>9s} {'plain / ours':>14s} "
                   f"{'ours / backbone':>16s}")
-            for v in VARIANTS:
+            for v in [v for v in plain[0] if v != "backbone"]:
                 ratios = [p[v] / o[v] for o, p in zip(ours, plain)]
                 backbone = [o[v] / o["backbone"] for o in ours]
                 row = {"queue_size": k, "variant": v,
@@ -103,8 +143,12 @@ def main():
                 print(f"  {v:22s} {row['ours_ms_median']:9.1f} {row['plain_ms_median']:9.1f} "
                       f"{statistics.median(ratios):14.2f} {statistics.median(backbone):16.2f}"
                       f"   (per alternation: {', '.join(f'{r:.2f}' for r in ratios)})")
-            mochi_over_moco = [o[VARIANTS[1]] / o[VARIANTS[0]] for o in ours]
-            print(f"  ours MoCHi / MoCo-v2: {statistics.median(mochi_over_moco):.3f}")
+            mochi = [v for v in plain[0] if v.startswith("mochi_")]
+            for v in mochi:
+                over = [o[v] / o["mocov2"] for o in ours]
+                print(f"  ours {v} / MoCo-v2: {statistics.median(over):.3f}")
+            if args.merge_into:
+                merge(args.merge_into, k, ours, plain)
     if args.json_out:
         with open(args.json_out, "w") as f:
             json.dump(summary, f, indent=1)

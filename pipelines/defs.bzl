@@ -363,8 +363,10 @@ def overhead_table(name, table):
     Args:
       name: the target, e.g. "figure_overhead".
       table: {"title", "columns", "rows": [{"id", "label", "baseline"}], "notes",
-        "benchmark": {profile: {"config", "queue_size", "mixings", "steps"}}}; a row id is the
-        benchmark's variant slug (mocov2, mochi_256_512_0, backbone).
+        "benchmark": {profile: {"config", "queue_size", "mixings", "steps", "plain_alternations",
+        "plain_steps"}}}; a row id is the benchmark's variant slug (mocov2, mochi_256_512_0,
+        backbone). Then bench/side_by_side.py alternates shorter runs of ours and of the plain
+        PyTorch step and adds the plain columns to each variant's result.
     """
     for profile, setup in table["benchmark"].items():
         k = setup["queue_size"]
@@ -374,10 +376,15 @@ def overhead_table(name, table):
             name = "%s_%s_bench" % (name, profile),
             srcs = [setup["config"]],
             outs = outs + envs,
-            tools = ["//bench:mixing_benchmark"],
+            tools = ["//bench:mixing_benchmark", "//bench:side_by_side.py", "//bench:plain_pytorch_step.py", "@python_env//:python"],
             cmd = ("flock %s $(execpath //bench:mixing_benchmark) --config=$(location %s) " % (LOCK, setup["config"]) +
                    "--queue_sizes=%d --mixings=%s --steps=%d --pieces=false " % (k, setup["mixings"], setup["steps"]) +
-                   "--json_dir=$(RULEDIR)/%s_%s_bench > $(RULEDIR)/%s_%s_bench.log" % (name, profile, name, profile)),
+                   "--json_dir=$(RULEDIR)/%s_%s_bench > $(RULEDIR)/%s_%s_bench.log && " % (name, profile, name, profile) +
+                   "flock %s python3 $(location //bench:side_by_side.py) --python=$(execpath @python_env//:python) " % LOCK +
+                   "--ours_binary=$(execpath //bench:mixing_benchmark) --plain_script=$(location //bench:plain_pytorch_step.py) " +
+                   "--config=$(location %s) --queue_sizes=%d --mixings=%s " % (setup["config"], k, setup["mixings"]) +
+                   "--alternations=%d --steps=%d " % (setup["plain_alternations"], setup["plain_steps"]) +
+                   "--merge_into=$(RULEDIR)/%s_%s_bench >> $(RULEDIR)/%s_%s_bench.log" % (name, profile, name, profile)),
             message = "Timing MoCo-v2 and MoCHi steps (%s profile)" % profile,
             tags = _gpu_tags(profile),
         )

@@ -325,12 +325,14 @@ OVERHEAD = {
         {"id": "ratio_backbone", "label": "/ backbone alone", "result": "bench", "metric": "ratio_to_backbone", "scale": 1.0, "digits": 3},
         {"id": "images_per_second", "label": "img/s", "result": "bench", "metric": "images_per_second", "scale": 1.0, "digits": 0},
         {"id": "step_peak_mib", "label": "step peak tensor memory (MiB)", "result": "bench", "metric": "step_peak_mib", "scale": 1.0, "digits": 1},
+        {"id": "plain_step_ms", "label": "plain PyTorch step (ms, median)", "result": "bench", "metric": "plain_pytorch_step_ms_median", "scale": 1.0, "digits": 1},
+        {"id": "plain_over_ours", "label": "plain PyTorch / ours", "result": "bench", "metric": "plain_pytorch_over_ours", "scale": 1.0, "digits": 2},
     ],
     "benchmark": {
-        "default": {"config": DEFAULT_CONFIG, "queue_size": 4096, "mixings": "256:512:0,1024:512:256", "steps": 200},
+        "default": {"config": DEFAULT_CONFIG, "queue_size": 4096, "mixings": "256:512:0,1024:512:256", "steps": 200, "plain_alternations": 3, "plain_steps": 40},
     },
     "notes": {
-        "default": "//bench:mixing_benchmark on configs/pretrain/mocov2_fmnist.pbtxt's model and batch (128), K = 4096, 2 threads, 2 warm-up + 200 measured rounds with the variants interleaved (single rounds vary by tens of percent on a 2-core VM, hence many); one run (the seed column is the run). Memory: the largest rise of live CPU tensor storage during one step above what was live before it (activations, gradients, logits, mixing buffers; LibTorch's allocator counted, OpenBLAS scratch not), the larger of 2 steps counted after the timed rounds (counting slows allocation). Timings depend on the machine and on anything else running: run it alone.",
+        "default": "//bench:mixing_benchmark on configs/pretrain/mocov2_fmnist.pbtxt's model and batch (128), K = 4096, 2 threads, 2 warm-up + 200 measured rounds with the variants interleaved (single rounds vary by tens of percent on a 2-core VM, hence many); one run (the seed column is the run). Memory: the largest rise of live CPU tensor storage during one step above what was live before it (activations, gradients, logits, mixing buffers; LibTorch's allocator counted, OpenBLAS scratch not), the larger of 2 steps counted after the timed rounds (counting slows allocation). Plain PyTorch: bench/plain_pytorch_step.py (the step as public re-implementations write it: torchvision-layout ResNet, materialised logits, torch.topk and gathers for the mixing; MoCo's SplitBatchNorm for the BN groups) in the project's Python environment (the same torch 2.11.0), whole runs of 40 rounds alternated 3 times with 40-round runs of ours (bench/side_by_side.py); `plain PyTorch / ours` is the median over the alternations of the two medians' ratio (> 1: ours is faster). Plain PyTorch always materialises the logits, so the materialised-head row is compared with plain MoCo-v2. Timings depend on the machine and on anything else running: run it alone.",
     },
 }
 
