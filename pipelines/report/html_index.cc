@@ -48,6 +48,20 @@ std::string TitleOf(const ReportDocument& document, const std::string& fallback)
 
 }  // namespace
 
+bool DashboardOrder(const std::string& a, const std::string& b) {
+  // Tables 1-3, then the appendix tables, then the figures, then anything else; by name within.
+  const auto rank = [](const std::string& name) {
+    for (int t = 1; t <= 3; ++t) {
+      if (name == absl::StrCat("table", t)) return t - 1;
+    }
+    if (absl::StartsWith(name, "table")) return 3;
+    if (absl::StartsWith(name, "figure")) return 4;
+    return 5;
+  };
+  const int ra = rank(a), rb = rank(b);
+  return ra != rb ? ra < rb : a < b;
+}
+
 absl::StatusOr<ReportIndex> ScanReports(const std::string& dir) {
   std::error_code error;
   if (!fs::is_directory(dir, error)) {
@@ -78,10 +92,13 @@ absl::StatusOr<ReportIndex> ScanReports(const std::string& dir) {
   }
   if (error) return absl::InternalError(absl::StrCat(dir, ": ", error.message()));
   std::sort(index.reports.begin(), index.reports.end(),
-            [](const IndexedReport& a, const IndexedReport& b) { return a.name < b.name; });
+            [](const IndexedReport& a, const IndexedReport& b) {
+              return DashboardOrder(a.name, b.name);
+            });
   // A .md beside its document is that report, not a Markdown-only one.
   for (const IndexedReport& report : index.reports) markdown.erase(report.name);
-  index.markdown_only.assign(markdown.begin(), markdown.end());  // sorted: a std::set
+  index.markdown_only.assign(markdown.begin(), markdown.end());
+  std::sort(index.markdown_only.begin(), index.markdown_only.end(), DashboardOrder);
   return index;
 }
 

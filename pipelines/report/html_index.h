@@ -29,6 +29,10 @@ struct ReportIndex {
   bool has_readme = false;  // README.md exists beside them
 };
 
+// The dashboard's order of report names: table1, table2, table3, the other (appendix) tables,
+// the figures, anything else; by name within each group.
+bool DashboardOrder(const std::string& a, const std::string& b);
+
 // The *.report.json files directly in `dir`, and the *.md files without one (README.md aside).
 // NotFound if `dir` is not a directory; InvalidArgument naming the file if one is not a report
 // document.

@@ -1,5 +1,6 @@
 #include "pipelines/report/stats.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -78,9 +79,34 @@ double RegularizedIncompleteBeta(double a, double b, double x) {
 double StudentTCdf(double t, double df) {
   if (std::isnan(t) || !(df > 0)) return kNaN;
   if (std::isinf(t)) return t > 0 ? 1 : 0;
+  if (t * t < df) {
+    // Near the centre: P(|T| < |t|) = I_{t^2 / (df + t^2)}(1 / 2, df / 2), which keeps its
+    // precision where df / (df + t^2) would round to 1.
+    const double inner = RegularizedIncompleteBeta(0.5, df / 2, t * t / (df + t * t));
+    return 0.5 + std::copysign(0.5 * inner, t);
+  }
   // P(|T| > |t|) = I_{df / (df + t^2)}(df / 2, 1 / 2).
   const double tail = 0.5 * RegularizedIncompleteBeta(df / 2, 0.5, df / (df + t * t));
   return t > 0 ? 1 - tail : tail;
+}
+
+double StudentTQuantile(double p, double df) {
+  if (!(p > 0) || !(p < 1) || !(df > 0)) return kNaN;
+  // The CDF is increasing; the quantile lies within +-1e6 for any df >= 0.05 and p in (1e-12,
+  // 1 - 1e-12), far beyond what the reports ask for.
+  double low = -1e6, high = 1e6;
+  for (int i = 0; i < 200 && high - low > 1e-12 * std::max(1.0, std::fabs(low)); ++i) {
+    const double mid = 0.5 * (low + high);
+    (StudentTCdf(mid, df) < p ? low : high) = mid;
+  }
+  return 0.5 * (low + high);
+}
+
+double MinimumDetectableDifference(double std, int n, double alpha, double power) {
+  if (n < 2 || std::isnan(std)) return kNaN;
+  const double df = 2.0 * n - 2;
+  return (StudentTQuantile(1 - alpha / 2, df) + StudentTQuantile(power, df)) * std *
+         std::sqrt(2.0 / n);
 }
 
 WelchResult WelchTTest(const std::vector<double>& a, const std::vector<double>& b) {

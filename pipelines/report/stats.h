@@ -22,6 +22,18 @@ double RegularizedIncompleteBeta(double a, double b, double x);
 // Welch's df is not).
 double StudentTCdf(double t, double df);
 
+// The p-quantile of Student's t with `df` > 0 degrees of freedom (bisection on StudentTCdf to
+// 1e-12), for 0 < p < 1; NaN otherwise.
+double StudentTQuantile(double p, double df);
+
+// The smallest difference of means a two-sided two-sample t-test at level `alpha` detects with
+// probability `power`, for `n` seeds per side and a common seed standard deviation `std`:
+// (t_{1-alpha/2, 2n-2} + t_{power, 2n-2}) * std * sqrt(2 / n) (the usual normal-approximation
+// formula with t quantiles). NaN for n < 2 or a NaN std.
+//
+// Example: MinimumDetectableDifference(1.0, 3) = (2.776 + 0.941) * sqrt(2 / 3) = 3.035.
+double MinimumDetectableDifference(double std, int n, double alpha = 0.05, double power = 0.8);
+
 struct WelchResult {
   double t = 0;   // (mean(a) - mean(b)) / sqrt(var(a)/n_a + var(b)/n_b)
   double df = 0;  // Welch-Satterthwaite degrees of freedom

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -22,13 +23,6 @@ std::vector<double> ColumnValues(const std::vector<RunResult>& runs, const std::
   std::vector<double> values;
   for (const RunResult& run : runs) values.push_back(run.values.at(column));
   return values;
-}
-
-std::string FormatP(const std::vector<double>& a, const std::vector<double>& b) {
-  if (a.size() < 2 || b.size() < 2) return "n/a";
-  const WelchResult welch = WelchTTest(a, b);
-  const std::string p = welch.p < 0.001 ? "<0.001" : absl::StrFormat("%.3f", welch.p);
-  return welch.p < kSignificanceLevel ? absl::StrCat(p, " *") : p;
 }
 
 // Distinct env.txt values of `key` over all runs, in first-seen order.
@@ -95,6 +89,48 @@ void AddColumn(const std::string& label, Table::Alignment alignment, Table* tabl
   table->add_alignment(alignment);
 }
 
+// Mean ± sample std of a cell; the value alone for one run.
+std::string FormatCell(const std::vector<double>& values, int digits) {
+  if (values.empty()) return "no runs";
+  if (values.size() == 1) return absl::StrFormat("%.*f", digits, values[0]);
+  return absl::StrFormat("%.*f ± %.*f", digits, Mean(values), digits, SampleStd(values));
+}
+
+std::string FormatPValue(double p) {
+  const std::string text = p < 0.001 ? "<0.001" : absl::StrFormat("%.3f", p);
+  return p < kSignificanceLevel ? absl::StrCat(text, " *") : text;
+}
+
+// What the main column's seeds can tell: the pooled seed standard deviation over the rows with
+// at least 2 seeds, the smallest seed count among them, and the difference to the baseline that
+// count detects with 80% power.
+struct Power {
+  int seeds = 0;
+  double pooled_std = 0;
+  double minimum_detectable = 0;
+};
+std::optional<Power> MainColumnPower(const ReportData& data, const std::string& column) {
+  double variance_sum = 0;
+  int rows = 0, seeds = 0;
+  for (const auto& runs : data.runs) {
+    if (runs.size() < 2) continue;
+    const double std = SampleStd(ColumnValues(runs, column));
+    variance_sum += std * std;
+    ++rows;
+    seeds = seeds == 0 ? static_cast<int>(runs.size()) : std::min<int>(seeds, runs.size());
+  }
+  if (rows == 0) return std::nullopt;
+  Power power;
+  power.seeds = seeds;
+  power.pooled_std = std::sqrt(variance_sum / rows);
+  power.minimum_detectable = MinimumDetectableDifference(power.pooled_std, seeds);
+  return power;
+}
+
+// The main table: one column per metric (mean ± std over seeds) and the seed count; with a
+// baseline and replicated rows, Δ and Welch's p for the main (first) metric; published values
+// as "paper" rows where a verified source gives them. Then the other metrics' differences in a
+// compact table, the finding written from the numbers, and the smallest detectable difference.
 void AddResults(const ReportData& data, ReportDocument* document) {
   const ReportSpec& spec = data.spec;
   const RowSpec* baseline = spec.Baseline();
@@ -102,48 +138,139 @@ void AddResults(const ReportData& data, ReportDocument* document) {
   for (size_t r = 0; r < spec.rows.size(); ++r) {
     if (&spec.rows[r] == baseline) baseline_index = r;
   }
+  bool replicated = false;
+  for (const auto& runs : data.runs) replicated = replicated || runs.size() >= 2;
+  // Statistics only where seeds repeat: single runs (benchmarks) are shown as measured.
+  const bool compare = baseline != nullptr && replicated && !spec.columns.empty();
+  const ColumnSpec* main = spec.columns.empty() ? nullptr : &spec.columns[0];
+
   Table* table = document->add_blocks()->mutable_table();
   AddColumn("Method", Table::LEFT, table);
-  for (const ColumnSpec& column : spec.columns) {
-    AddColumn(column.label, Table::RIGHT, table);
-    AddColumn("published", Table::RIGHT, table);
-    if (baseline != nullptr) {
-      AddColumn(absl::StrCat("Δ vs ", baseline->label), Table::RIGHT, table);
-      AddColumn("p (Welch)", Table::RIGHT, table);
-    }
+  AddColumn("seeds", Table::RIGHT, table);
+  for (const ColumnSpec& column : spec.columns) AddColumn(column.label, Table::RIGHT, table);
+  if (compare) {
+    AddColumn(absl::StrCat("Δ ", main->label, " vs ", baseline->label), Table::RIGHT, table);
+    AddColumn("p (Welch)", Table::RIGHT, table);
   }
+  const std::vector<double> base =
+      compare ? ColumnValues(data.runs[baseline_index], main->id) : std::vector<double>();
+  std::vector<std::string> significant, not_significant, untested;
   for (size_t r = 0; r < spec.rows.size(); ++r) {
     const RowSpec& row = spec.rows[r];
     Table::Row* cells = table->add_rows();
     AddCell(cells).Text(row.baseline ? row.label + " (baseline)" : row.label);
+    AddCell(cells).Text(absl::StrCat(data.runs[r].size()));
     for (const ColumnSpec& column : spec.columns) {
-      const std::vector<double> values = ColumnValues(data.runs[r], column.id);
-      AddCell(cells).Text(FormatMeanStd(values, column.digits));
+      AddCell(cells).Text(FormatCell(ColumnValues(data.runs[r], column.id), column.digits));
+    }
+    if (!compare) continue;
+    if (row.baseline) {
+      AddCell(cells).Text("—");
+      AddCell(cells).Text("—");
+      continue;
+    }
+    const std::vector<double> values = ColumnValues(data.runs[r], main->id);
+    const std::string delta = FormatSigned(Mean(values) - Mean(base), main->digits);
+    AddCell(cells).Text(delta);
+    if (values.size() < 2 || base.size() < 2) {
+      AddCell(cells).Text("n/a");
+      untested.push_back(row.label);
+      continue;
+    }
+    const double p = WelchTTest(values, base).p;
+    AddCell(cells).Text(FormatPValue(p));
+    (p < kSignificanceLevel ? significant : not_significant)
+        .push_back(absl::StrCat(row.label, " (", delta, ", p ", FormatPValue(p), ")"));
+  }
+  for (const RowSpec& row : spec.rows) {
+    bool any = false;
+    for (const ColumnSpec& column : spec.columns) any = any || spec.Published(row.id, column.id);
+    if (!any) continue;
+    Table::Row* cells = table->add_rows();
+    AddCell(cells).Text(absl::StrCat(row.label, ", paper"));
+    AddCell(cells).Text("");
+    for (const ColumnSpec& column : spec.columns) {
       const std::optional<double> published = spec.Published(row.id, column.id);
-      AddCell(cells).Text(published ? absl::StrFormat("%.*f", column.digits, *published)
-                                    : "unknown");
-      if (baseline == nullptr) continue;
-      if (row.baseline) {
-        AddCell(cells).Text("—");
-        AddCell(cells).Text("—");
-        continue;
-      }
-      const std::vector<double> base = ColumnValues(data.runs[baseline_index], column.id);
-      AddCell(cells).Text(FormatSigned(Mean(values) - Mean(base), column.digits));
-      AddCell(cells).Text(FormatP(values, base));
+      AddCell(cells).Text(published ? absl::StrFormat("%.*f", column.digits, *published) : "—");
+    }
+    if (compare) {
+      AddCell(cells).Text("");
+      AddCell(cells).Text("");
     }
   }
+
+  // The other metrics' differences, where there are seeds to test them on.
+  if (compare && spec.columns.size() > 1) {
+    AddParagraph(document).Text(absl::StrCat("Differences to ", baseline->label,
+                                             " in the other columns (Δ of means, Welch's p):"));
+    Table* others = document->add_blocks()->mutable_table();
+    AddColumn("Method", Table::LEFT, others);
+    for (size_t c = 1; c < spec.columns.size(); ++c) {
+      AddColumn(absl::StrCat("Δ ", spec.columns[c].label), Table::RIGHT, others);
+    }
+    for (size_t r = 0; r < spec.rows.size(); ++r) {
+      if (r == baseline_index) continue;
+      Table::Row* cells = others->add_rows();
+      AddCell(cells).Text(spec.rows[r].label);
+      for (size_t c = 1; c < spec.columns.size(); ++c) {
+        const ColumnSpec& column = spec.columns[c];
+        const std::vector<double> values = ColumnValues(data.runs[r], column.id);
+        const std::vector<double> against = ColumnValues(data.runs[baseline_index], column.id);
+        std::string text = FormatSigned(Mean(values) - Mean(against), column.digits);
+        if (values.size() >= 2 && against.size() >= 2) {
+          absl::StrAppend(&text, " (p ", FormatPValue(WelchTTest(values, against).p), ")");
+        }
+        AddCell(cells).Text(text);
+      }
+    }
+  }
+
+  // The finding, from the numbers.
+  SpanWriter finding = AddParagraph(document);
+  finding.Strong("Finding.").Text(" ");
+  if (!compare) {
+    finding.Text(replicated || baseline == nullptr
+                     ? "No baseline row: the rows are not compared."
+                     : "Each row is one run: the table shows measurements; no difference is "
+                       "tested.");
+  } else {
+    if (significant.empty()) {
+      finding.Text(absl::StrCat("No row differs significantly from ", baseline->label, " in ",
+                                main->label, " (p < 0.05)."));
+    } else {
+      finding.Text(absl::StrCat("In ", main->label, ", ", absl::StrJoin(significant, "; "),
+                                significant.size() == 1 ? " differs" : " differ",
+                                " significantly from ", baseline->label, "."));
+    }
+    if (!not_significant.empty() && !significant.empty()) {
+      finding.Text(absl::StrCat(" Not significant: ", absl::StrJoin(not_significant, "; "), "."));
+    } else if (!not_significant.empty()) {
+      finding.Text(absl::StrCat(" Tested: ", absl::StrJoin(not_significant, "; "), "."));
+    }
+    if (!untested.empty()) {
+      finding.Text(absl::StrCat(" Not tested (fewer than 2 seeds): ", absl::StrJoin(untested, ", "),
+                                "."));
+    }
+    const std::optional<Power> power = MainColumnPower(data, main->id);
+    if (power.has_value() && power->seeds >= 2) {
+      finding.Text(absl::StrCat(
+          " Smallest detectable difference: with ", power->seeds,
+          " seeds per row and a pooled seed standard deviation of ",
+          absl::StrFormat("%.*f", main->digits + 1, power->pooled_std), ", a difference in ",
+          main->label, " of ", absl::StrFormat("%.*f", main->digits, power->minimum_detectable),
+          " or more is detected with 80% power (two-sided, α = 0.05); a smaller difference that "
+          "is not significant means too few seeds, not no effect."));
+    }
+  }
+
   SpanWriter how_to_read = AddParagraph(document);
-  how_to_read
-      .Text(
-          "How to read this table: each measured cell is the mean ± sample standard deviation "
-          "over the seeds (the number of seeds in parentheses; the per-seed values are in the "
-          "CSV file beside this report). ")
-      .Code("published")
-      .Text(" is the paper's number where a verified source gives it, else ")
-      .Code("unknown")
-      .Text(".");
-  if (baseline != nullptr) {
+  how_to_read.Text(
+      "How to read this table: a cell is the mean ± sample standard deviation over the row's "
+      "seeds (the value itself for one run; the per-seed values are in the CSV file beside this "
+      "report). A published value appears as a row marked ");
+  how_to_read.Code("paper")
+      .Text(" only where a verified source gives it; none is shown otherwise.");
+  if (compare) {
     how_to_read.Text(absl::StrCat(" Δ is the difference of means to ", baseline->label, "; "))
         .Code("p (Welch)")
         .Text(" is the two-sided p-value of Welch's t-test on the seeds, ")

@@ -103,6 +103,15 @@ TEST(HtmlIndexTest, PageOutsideTheReportsDirLinksIntoIt) {
   EXPECT_THAT(*html, HasSubstr("href=\"reports/README.md\""));
 }
 
+TEST(HtmlIndexTest, DashboardOrderPutsTablesFirstThenAppendixThenFigures) {
+  std::vector<std::string> names = {"figure_overhead", "table_appendix_queue", "table3", "notes",
+                                    "table1", "figure_hardness", "table2", "table_appendix_mixing_type"};
+  std::sort(names.begin(), names.end(), DashboardOrder);
+  EXPECT_THAT(names, ::testing::ElementsAre("table1", "table2", "table3",
+                                            "table_appendix_mixing_type", "table_appendix_queue",
+                                            "figure_hardness", "figure_overhead", "notes"));
+}
+
 TEST(HtmlIndexTest, NoDocuments) {
   const std::string dir = testing::TestDir("html_index_empty");
   auto index = ScanReports(dir);

@@ -32,7 +32,7 @@ TEST(ReportWriterTest, WritesMarkdownDocumentCsvAndOneSvgPerFigure) {
                                     EndsWith("/tablex.report.json"), EndsWith("/tablex.csv")));
   auto md = ReadFileToString(out + "/tablex.md");
   MOCHI_ASSERT_OK(md);
-  EXPECT_THAT(*md, HasSubstr("| MoCHi (16, 32, 8) | 86.00 ± 1.00 (3 seeds) | unknown | +5.00 | "
+  EXPECT_THAT(*md, HasSubstr("| MoCHi (16, 32, 8) | 3 | 86.00 ± 1.00 | 73.0 ± 2.0 | +5.00 | "
                              "0.004 * |"));
   EXPECT_THAT(*md, HasSubstr("- Report generated: 1970-01-01 00:00:00 UTC"));
   // The document beside it is what the Markdown was rendered from.

@@ -84,5 +84,28 @@ TEST(StatsTest, WelchDegenerateAndTooFewSeeds) {
   EXPECT_EQ(WelchTTest({2, 2, 2}, {3, 3}).p, 0);
 }
 
+// Closed forms: df = 1 (Cauchy) t_p = tan(pi (p - 1/2)); df = 2: t_p = (2p - 1) sqrt(2 / (4p(1 - p))).
+TEST(StatsTest, StudentTQuantileMatchesClosedForms) {
+  const double pi = std::acos(-1.0);
+  for (double p : {0.6, 0.8, 0.975, 0.995}) {
+    EXPECT_NEAR(StudentTQuantile(p, 1), std::tan(pi * (p - 0.5)), 1e-8) << p;
+    EXPECT_NEAR(StudentTQuantile(p, 2), (2 * p - 1) * std::sqrt(2 / (4 * p * (1 - p))), 1e-9) << p;
+    EXPECT_NEAR(StudentTQuantile(1 - p, 2), -StudentTQuantile(p, 2), 1e-9) << p;
+  }
+  EXPECT_NEAR(StudentTQuantile(0.5, 7.3), 0, 1e-10);
+  EXPECT_NEAR(StudentTCdf(StudentTQuantile(0.975, 4), 4), 0.975, 1e-12);
+  EXPECT_TRUE(std::isnan(StudentTQuantile(0, 3)));
+  EXPECT_TRUE(std::isnan(StudentTQuantile(0.5, 0)));
+}
+
+// n = 2 per side: df = 2, (t_.975 + t_.8) sqrt(2/2) from the df = 2 closed form: 4.3027 + 1.0607.
+TEST(StatsTest, MinimumDetectableDifference) {
+  const auto t2 = [](double p) { return (2 * p - 1) * std::sqrt(2 / (4 * p * (1 - p))); };
+  EXPECT_NEAR(MinimumDetectableDifference(0.5, 2), (t2(0.975) + t2(0.8)) * 0.5, 1e-9);
+  EXPECT_NEAR(MinimumDetectableDifference(1.0, 3), 3.03525, 1e-4);  // (2.77645 + 0.94096) * 0.81650
+  EXPECT_LT(MinimumDetectableDifference(1.0, 10), MinimumDetectableDifference(1.0, 5));
+  EXPECT_TRUE(std::isnan(MinimumDetectableDifference(1.0, 1)));
+}
+
 }  // namespace
 }  // namespace mochi::report

@@ -32,22 +32,34 @@ constexpr char kFixtureMarkdown[] =
     "\n"
     "## Results\n"
     "\n"
-    "| Method | linear top-1 (%) | published | Δ vs MoCo-v2 | p (Welch) | kNN top-1 (%) | "
-    "published | Δ vs MoCo-v2 | p (Welch) |\n"
-    "| :--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
-    "| MoCo-v2 (baseline) | 81.00 ± 1.00 (3 seeds) | 67.50 | — | — | 72.0 ± 2.0 (3 seeds) | "
-    "unknown | — | — |\n"
-    "| MoCHi (16, 32, 8) | 86.00 ± 1.00 (3 seeds) | unknown | +5.00 | 0.004 * | 73.0 ± 2.0 "
-    "(3 seeds) | unknown | +1.0 | 0.573 |\n"
-    "| MoCHi one seed | 83.00 (1 seed) | unknown | +2.00 | n/a | 69.0 (1 seed) | unknown | "
-    "-3.0 | n/a |\n"
+    "| Method | seeds | linear top-1 (%) | kNN top-1 (%) | Δ linear top-1 (%) vs MoCo-v2 | "
+    "p (Welch) |\n"
+    "| :--- | ---: | ---: | ---: | ---: | ---: |\n"
+    "| MoCo-v2 (baseline) | 3 | 81.00 ± 1.00 | 72.0 ± 2.0 | — | — |\n"
+    "| MoCHi (16, 32, 8) | 3 | 86.00 ± 1.00 | 73.0 ± 2.0 | +5.00 | 0.004 * |\n"
+    "| MoCHi one seed | 1 | 83.00 | 69.0 | +2.00 | n/a |\n"
+    "| MoCo-v2, paper |  | 67.50 | — |  |  |\n"
     "\n"
-    "How to read this table: each measured cell is the mean ± sample standard deviation over "
-    "the seeds (the number of seeds in parentheses; the per-seed values are in the CSV file "
-    "beside this report). `published` is the paper's number where a verified source gives "
-    "it, else `unknown`. Δ is the difference of means to MoCo-v2; `p (Welch)` is the "
-    "two-sided p-value of Welch's t-test on the seeds, `*` marks p < 0.05, and `n/a` means "
-    "one side has fewer than 2 seeds.\n"
+    "Differences to MoCo-v2 in the other columns (Δ of means, Welch's p):\n"
+    "\n"
+    "| Method | Δ kNN top-1 (%) |\n"
+    "| :--- | ---: |\n"
+    "| MoCHi (16, 32, 8) | +1.0 (p 0.573) |\n"
+    "| MoCHi one seed | -3.0 |\n"
+    "\n"
+    "**Finding.** In linear top-1 (%), MoCHi (16, 32, 8) (+5.00, p 0.004 *) differs "
+    "significantly from MoCo-v2. Not tested (fewer than 2 seeds): MoCHi one seed. "
+    "Smallest detectable difference: with 3 seeds per row and a pooled seed standard "
+    "deviation of 1.000, a difference in linear top-1 (%) of 3.04 or more is detected with "
+    "80% power (two-sided, α = 0.05); a smaller difference that is not significant means too "
+    "few seeds, not no effect.\n"
+    "\n"
+    "How to read this table: a cell is the mean ± sample standard deviation over the row's "
+    "seeds (the value itself for one run; the per-seed values are in the CSV file beside "
+    "this report). A published value appears as a row marked `paper` only where a verified "
+    "source gives it; none is shown otherwise. Δ is the difference of means to MoCo-v2; "
+    "`p (Welch)` is the two-sided p-value of Welch's t-test on the seeds, `*` marks p < "
+    "0.05, and `n/a` means one side has fewer than 2 seeds.\n"
     "\n"
     "## Figures\n"
     "\n"
@@ -99,22 +111,34 @@ constexpr char kFixtureVariantMarkdown[] =
     "\n"
     "## Results\n"
     "\n"
-    "| Method | linear top-1 (%) | published | Δ vs MoCo-v2 \\| <b> & co | p (Welch) | kNN "
-    "top-1 (%) | published | Δ vs MoCo-v2 \\| <b> & co | p (Welch) |\n"
-    "| :--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
-    "| MoCo-v2 \\| <b> & co (baseline) | 81.00 ± 1.00 (3 seeds) | 67.50 | — | — | 72.0 ± 2.0 "
-    "(3 seeds) | unknown | — | — |\n"
-    "| MoCHi (16, 32, 8) | 86.00 ± 1.00 (3 seeds) | unknown | +5.00 | 0.004 * | 73.0 ± 2.0 "
-    "(3 seeds) | unknown | +1.0 | 0.573 |\n"
-    "| MoCHi one seed | 83.00 (1 seed) | unknown | +2.00 | n/a | 69.0 (1 seed) | unknown | "
-    "-3.0 | n/a |\n"
+    "| Method | seeds | linear top-1 (%) | kNN top-1 (%) | Δ linear top-1 (%) vs MoCo-v2 \\| <b> & co | "
+    "p (Welch) |\n"
+    "| :--- | ---: | ---: | ---: | ---: | ---: |\n"
+    "| MoCo-v2 \\| <b> & co (baseline) | 3 | 81.00 ± 1.00 | 72.0 ± 2.0 | — | — |\n"
+    "| MoCHi (16, 32, 8) | 3 | 86.00 ± 1.00 | 73.0 ± 2.0 | +5.00 | 0.004 * |\n"
+    "| MoCHi one seed | 1 | 83.00 | 69.0 | +2.00 | n/a |\n"
+    "| MoCo-v2 \\| <b> & co, paper |  | 67.50 | — |  |  |\n"
     "\n"
-    "How to read this table: each measured cell is the mean ± sample standard deviation over "
-    "the seeds (the number of seeds in parentheses; the per-seed values are in the CSV file "
-    "beside this report). `published` is the paper's number where a verified source gives "
-    "it, else `unknown`. Δ is the difference of means to MoCo-v2 | <b> & co; `p (Welch)` is "
-    "the two-sided p-value of Welch's t-test on the seeds, `*` marks p < 0.05, and `n/a` "
-    "means one side has fewer than 2 seeds.\n"
+    "Differences to MoCo-v2 | <b> & co in the other columns (Δ of means, Welch's p):\n"
+    "\n"
+    "| Method | Δ kNN top-1 (%) |\n"
+    "| :--- | ---: |\n"
+    "| MoCHi (16, 32, 8) | +1.0 (p 0.573) |\n"
+    "| MoCHi one seed | -3.0 |\n"
+    "\n"
+    "**Finding.** In linear top-1 (%), MoCHi (16, 32, 8) (+5.00, p 0.004 *) differs "
+    "significantly from MoCo-v2 | <b> & co. Not tested (fewer than 2 seeds): MoCHi one seed. "
+    "Smallest detectable difference: with 3 seeds per row and a pooled seed standard "
+    "deviation of 1.000, a difference in linear top-1 (%) of 3.04 or more is detected with "
+    "80% power (two-sided, α = 0.05); a smaller difference that is not significant means too "
+    "few seeds, not no effect.\n"
+    "\n"
+    "How to read this table: a cell is the mean ± sample standard deviation over the row's "
+    "seeds (the value itself for one run; the per-seed values are in the CSV file beside "
+    "this report). A published value appears as a row marked `paper` only where a verified "
+    "source gives it; none is shown otherwise. Δ is the difference of means to MoCo-v2 | <b> & co; "
+    "`p (Welch)` is the two-sided p-value of Welch's t-test on the seeds, `*` marks p < "
+    "0.05, and `n/a` means one side has fewer than 2 seeds.\n"
     "\n"
     "## Figures\n"
     "\n"
@@ -211,11 +235,11 @@ TEST_F(TableReportTest, DocumentKeepsCodeAndTextApart) {
   EXPECT_EQ(document.blocks(0).generated().source(), "pipelines/tablex.json");
   EXPECT_EQ(document.blocks(1).heading().text(), "Synthetic table");
   const Table& results = document.blocks(5).table();
-  ASSERT_EQ(results.rows_size(), 3);
+  ASSERT_EQ(results.rows_size(), 4);  // three rows and the baseline's published values
   EXPECT_EQ(results.alignment(0), Table::LEFT);
   EXPECT_EQ(results.alignment(1), Table::RIGHT);
   // The significance mark is text, not Markdown emphasis.
-  EXPECT_EQ(results.rows(1).cells(4).spans(0).text(), "0.004 *");
+  EXPECT_EQ(results.rows(1).cells(5).spans(0).text(), "0.004 *");
 }
 
 TEST_F(TableReportTest, MarkdownTableRows) {
@@ -223,17 +247,42 @@ TEST_F(TableReportTest, MarkdownTableRows) {
   EXPECT_THAT(md, HasSubstr("# Synthetic table\n"));
   EXPECT_THAT(md, HasSubstr("profile `ci`"));
   EXPECT_THAT(md, HasSubstr("Fake numbers."));
-  EXPECT_THAT(md, HasSubstr("| Method | linear top-1 (%) | published | Δ vs MoCo-v2 | p (Welch) | "
-                            "kNN top-1 (%) | published | Δ vs MoCo-v2 | p (Welch) |\n"));
-  // Baseline: published number beside the measured one; no Δ against itself.
-  EXPECT_THAT(md, HasSubstr("| MoCo-v2 (baseline) | 81.00 ± 1.00 (3 seeds) | 67.50 | — | — | "
-                            "72.0 ± 2.0 (3 seeds) | unknown | — | — |\n"));
-  // linear: Welch t = 5 / sqrt(2/3), df = 4, p = 0.0036 -> "*"; kNN: t = 0.612, p = 0.573.
-  EXPECT_THAT(md, HasSubstr("| MoCHi (16, 32, 8) | 86.00 ± 1.00 (3 seeds) | unknown | +5.00 | "
-                            "0.004 * | 73.0 ± 2.0 (3 seeds) | unknown | +1.0 | 0.573 |\n"));
+  // One column per metric; Δ and p for the main (first) metric only.
+  EXPECT_THAT(md, HasSubstr("| Method | seeds | linear top-1 (%) | kNN top-1 (%) | Δ linear top-1 "
+                            "(%) vs MoCo-v2 | p (Welch) |\n"));
+  EXPECT_THAT(md, HasSubstr("| MoCo-v2 (baseline) | 3 | 81.00 ± 1.00 | 72.0 ± 2.0 | — | — |\n"));
+  // linear: Welch t = 5 / sqrt(2/3), df = 4, p = 0.0036 -> "*".
+  EXPECT_THAT(md, HasSubstr("| MoCHi (16, 32, 8) | 3 | 86.00 ± 1.00 | 73.0 ± 2.0 | +5.00 | "
+                            "0.004 * |\n"));
   // One seed: no std, and no test.
-  EXPECT_THAT(md, HasSubstr("| MoCHi one seed | 83.00 (1 seed) | unknown | +2.00 | n/a | "
-                            "69.0 (1 seed) | unknown | -3.0 | n/a |\n"));
+  EXPECT_THAT(md, HasSubstr("| MoCHi one seed | 1 | 83.00 | 69.0 | +2.00 | n/a |\n"));
+  // The published value is a row of its own, and only the verified one is shown.
+  EXPECT_THAT(md, HasSubstr("| MoCo-v2, paper |  | 67.50 | — |  |  |\n"));
+  EXPECT_THAT(md, Not(HasSubstr("unknown")));
+  // kNN: t = 0.612, p = 0.573, in the compact table of the other metrics.
+  EXPECT_THAT(md, HasSubstr("| MoCHi (16, 32, 8) | +1.0 (p 0.573) |\n"));
+  // Power: pooled std 1, 3 seeds: (t_.975,4 + t_.8,4) * sqrt(2/3) = 3.035.
+  EXPECT_THAT(md, HasSubstr("a difference in linear top-1 (%) of 3.04 or more is detected"));
+}
+
+// Single runs (benchmarks): measurements only, no Δ, p or power.
+TEST_F(TableReportTest, SingleRunsAreNotTested) {
+  for (auto& runs : data_.runs) runs.resize(1);
+  const std::string md = RenderMarkdown(data_, context_);
+  EXPECT_THAT(md, Not(HasSubstr("p (Welch)")));
+  EXPECT_THAT(md, Not(HasSubstr("detectable")));
+  EXPECT_THAT(md, HasSubstr("| MoCo-v2 (baseline) | 1 | 80.00 | 70.0 |\n"));  // seed 0's values
+  EXPECT_THAT(md, HasSubstr("Each row is one run: the table shows measurements; no difference is "
+                            "tested."));
+}
+
+// With nothing significant the finding says so, and the power line tells "too few seeds".
+TEST_F(TableReportTest, FindingWithoutSignificantRows) {
+  // 81.5 ± 1 vs 81 ± 1, 3 seeds each: t = 0.5 / sqrt(2/3) = 0.612, df = 4, p = 0.573.
+  for (RunResult& run : data_.runs[1]) run.values["linear_top1"] -= 4.5;
+  const std::string md = RenderMarkdown(data_, context_);
+  EXPECT_THAT(md, HasSubstr("**Finding.** No row differs significantly from MoCo-v2 in linear "
+                            "top-1 (%) (p < 0.05). Tested: MoCHi (16, 32, 8) (+0.50, p 0.573)."));
 }
 
 TEST_F(TableReportTest, MarkdownFiguresAndProvenance) {
@@ -268,8 +317,8 @@ TEST_F(TableReportTest, NoBaselineDropsDeltaColumns) {
   data_.spec.rows[0].baseline = false;
   const std::string md = RenderMarkdown(data_, context_);
   EXPECT_THAT(md, Not(HasSubstr("Δ")));
-  EXPECT_THAT(md, HasSubstr("| MoCo-v2 | 81.00 ± 1.00 (3 seeds) | 67.50 | 72.0 ± 2.0 (3 seeds) | "
-                            "unknown |\n"));
+  EXPECT_THAT(md, HasSubstr("| MoCo-v2 | 3 | 81.00 ± 1.00 | 72.0 ± 2.0 |\n"));
+  EXPECT_THAT(md, HasSubstr("No baseline row: the rows are not compared."));
 }
 
 TEST_F(TableReportTest, CsvHasOneLinePerRowSeedColumn) {
