@@ -37,6 +37,7 @@ PACKAGES=(
   zlib1g-dev             # gunzip of the idx files
   libssl-dev             # MD5 content checksums (EVP)
   nlohmann-json3-dev     # JSON for COCO annotations/results and metrics files (header-only)
+  chromium               # headless rendering of reports/index.html in the tests
 )
 
 missing=()
@@ -87,6 +88,7 @@ check /usr/include/gloo/algorithm.h libgloo-dev
 check /usr/include/stb/stb_image.h libstb-dev
 check /usr/include/jpeglib.h libjpeg62-turbo-dev
 check /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz dataset-fashion-mnist
+check /usr/bin/chromium chromium
 
 bash tools/install_libtorch.sh "$want_cuda"
 
