@@ -2,14 +2,13 @@
 // (boxes, polygons, uncompressed and compressed RLE) and mutated results. Every input must parse
 // or fail with a clear error; whatever parses is evaluated (bbox and segm), which must also
 // return an error or twelve numbers in [0, 1] or -1.
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 
 #include "eval/coco/coco_eval.h"
 #include "eval/coco/coco_json.h"
 #include "gtest/gtest.h"
+#include "mochi/port/text_proto.h"
 #include "tests/testing/mutation_fuzz.h"
 
 namespace mochi::eval::coco {
@@ -17,11 +16,11 @@ namespace {
 
 constexpr char kGolden[] = "tests/eval/testdata/eval_golden/";
 
+// The file's text; empty (and the test failed) when it cannot be read.
 std::string Read(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  absl::StatusOr<std::string> text = ReadFileToString(path);
+  EXPECT_TRUE(text.ok()) << text.status();
+  return text.ok() ? *text : "";
 }
 
 // A ground truth with every segmentation form: polygons, uncompressed RLE (a crowd), compressed.

@@ -1,21 +1,20 @@
 // Mutation fuzzing of the VOC annotation reader (tests/testing:mutation_fuzz): every mutated XML
 // must parse or fail with a clear error, and a parsed box must have integer corners as read.
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "eval/voc/voc_annotation.h"
 #include "gtest/gtest.h"
+#include "mochi/port/text_proto.h"
 #include "tests/testing/mutation_fuzz.h"
 
 namespace mochi::eval::voc {
 namespace {
 
+// The file's text; empty (and the test failed) when it cannot be read.
 std::string Read(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  absl::StatusOr<std::string> text = ReadFileToString(path);
+  EXPECT_TRUE(text.ok()) << text.status();
+  return text.ok() ? *text : "";
 }
 
 TEST(VocXmlFuzzTest, MutatedAnnotations) {

@@ -2,10 +2,10 @@
 // file must load and validate or fail with a clear error; a pretraining config that validates
 // must also build its model (BuildPretrainModel) or say why not, never crash.
 #include <fstream>
-#include <sstream>
 #include <string>
 
 #include "gtest/gtest.h"
+#include "mochi/port/text_proto.h"
 #include "mochi/config/validate.h"
 #include "mochi/engine/builders.h"
 #include "tests/testing/mutation_fuzz.h"
@@ -13,11 +13,11 @@
 namespace mochi {
 namespace {
 
+// The file's text; empty (and the test failed) when it cannot be read.
 std::string Read(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  absl::StatusOr<std::string> text = ReadFileToString(path);
+  EXPECT_TRUE(text.ok()) << text.status();
+  return text.ok() ? *text : "";
 }
 
 std::string TempPath() { return std::string(std::getenv("TEST_TMPDIR")) + "/fuzz.pbtxt"; }
