@@ -254,8 +254,10 @@ absl::Status TrainAndEvaluate(const proto::DetectionConfig& config, bool mask_on
     std::printf("Resuming %s at iteration %lld\n", checkpoint_path.c_str(),
                 static_cast<long long>(state.position.global_step));
   }
-  MOCHI_ASSIGN_OR_RETURN(std::unique_ptr<dist::Communicator> one_process,
-                         dist::Communicator::Create(dist::DistributedEnv{}, device, absl::Minutes(1)));
+  // One process: the stop and checkpoint hooks' collectives are no-ops.
+  MOCHI_ASSIGN_OR_RETURN(
+      std::unique_ptr<dist::Communicator> one_process,
+      dist::Communicator::Create(dist::DistributedEnv{}, device, absl::Minutes(1)));
   std::vector<std::unique_ptr<HookBase>> hooks;
   hooks.push_back(std::make_unique<LrScheduleHook>(
       [&config](int64_t iter) { return DetectionLearningRate(config, iter); }, optimizer.get(),

@@ -185,8 +185,7 @@ absl::Status CheckpointHook::Save(const TrainerState& state) {
 
 absl::Status CheckpointHook::AfterStep(TrainerState& state) {
   const int64_t step = state.position.global_step;
-  // The last step of the run is saved by AfterEpoch.
-  // (A stop is saved by OnStop.)
+  // The run's last step is saved by AfterEpoch, a stop by OnStop.
   if (every_steps_ > 0 && step % every_steps_ == 0 && !state.stop.has_value() &&
       step < state.epochs * state.steps_per_epoch) {
     return Save(state);

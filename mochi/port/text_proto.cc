@@ -95,11 +95,15 @@ absl::Status WriteFileAtomically(const std::string& path, const std::string& con
 namespace {
 absl::Status Fsync(const std::string& path, int flags) {
   const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
-  if (fd < 0) return absl::InternalError(absl::StrCat(path, ": open for fsync: ", std::strerror(errno)));
+  if (fd < 0) {
+    return absl::InternalError(absl::StrCat(path, ": open for fsync: ", std::strerror(errno)));
+  }
   const int rc = ::fsync(fd);
   const int fsync_errno = errno;
   ::close(fd);
-  if (rc != 0) return absl::InternalError(absl::StrCat(path, ": fsync: ", std::strerror(fsync_errno)));
+  if (rc != 0) {
+    return absl::InternalError(absl::StrCat(path, ": fsync: ", std::strerror(fsync_errno)));
+  }
   return absl::OkStatus();
 }
 }  // namespace

@@ -47,7 +47,8 @@ class Reader {
 }  // namespace
 
 absl::Status VerifyZipRecords(const std::string& path) {
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
+                                                       &std::fclose);
   if (file == nullptr) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
   Reader reader(file.get());
   const auto corrupt = [&path](const std::string& what) {
@@ -182,8 +183,8 @@ absl::Status VerifyZipRecords(const std::string& path) {
       }
     }
     if (static_cast<uint32_t>(actual) != crc) {
-      return absl::DataLossError(absl::StrCat(path, ": record ", name,
-                                              " fails its CRC-32 check (the file is corrupt)"));
+      return absl::DataLossError(
+          absl::StrCat(path, ": record ", name, " fails its CRC-32 check (the file is corrupt)"));
     }
     at += 46 + name_length + extra_length + comment_length;
   }

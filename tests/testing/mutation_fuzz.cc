@@ -10,11 +10,10 @@
 namespace mochi::testing {
 namespace {
 
-constexpr uint8_t kInterestingBytes[] = {0x00, 0x01, 0x7f, 0x80, 0xff, '"', '{', '}', '[', ']',
+constexpr uint8_t kInterestingBytes[] = {0x00, 0x01, 0x7f, 0x80, 0xff, '"', '{', '}', '[',  ']',
                                          '<',  '>',  '/',  ':',  ',',  '-', '9', ' ', '\\', '.'};
-constexpr uint32_t kInterestingInt32[] = {0,          1,          0x7f,       0xff,
-                                          0x7fff,     0xffff,     0x7fffffff, 0x80000000,
-                                          0xffffffff, 0x10000000, 60000,      28};
+constexpr uint32_t kInterestingInt32[] = {
+    0, 1, 0x7f, 0xff, 0x7fff, 0xffff, 0x7fffffff, 0x80000000, 0xffffffff, 0x10000000, 60000, 28};
 
 }  // namespace
 
@@ -25,7 +24,8 @@ void Mutator::MutateOnce(std::string& data) {
       break;
     case 1:  // an interesting byte
       if (!data.empty()) {
-        data[Below(data.size())] = static_cast<char>(kInterestingBytes[Below(sizeof(kInterestingBytes))]);
+        data[Below(data.size())] =
+            static_cast<char>(kInterestingBytes[Below(sizeof(kInterestingBytes))]);
       }
       break;
     case 2:  // an interesting big-endian int32 (idx dimensions, lengths)
@@ -43,7 +43,8 @@ void Mutator::MutateOnce(std::string& data) {
     case 4: {  // duplicate a range elsewhere
       if (data.empty()) break;
       const size_t from = Below(data.size());
-      const std::string chunk = data.substr(from, 1 + Below(std::min<size_t>(128, data.size() - from)));
+      const std::string chunk =
+          data.substr(from, 1 + Below(std::min<size_t>(128, data.size() - from)));
       data.insert(Below(data.size() + 1), chunk);
       break;
     }
@@ -52,7 +53,8 @@ void Mutator::MutateOnce(std::string& data) {
       break;
     case 6:  // insert a dictionary token
     case 7:  // (twice as likely: tokens reach the structure, not just the bytes)
-      if (!dictionary_.empty()) data.insert(Below(data.size() + 1), dictionary_[Below(dictionary_.size())]);
+      if (!dictionary_.empty())
+        data.insert(Below(data.size() + 1), dictionary_[Below(dictionary_.size())]);
       break;
   }
 }
@@ -68,9 +70,25 @@ std::string JsonMutator::Mutate(const std::string& input) {
   nlohmann::json document = nlohmann::json::parse(input, nullptr, /*allow_exceptions=*/false);
   if (document.is_discarded()) return bytes_.Mutate(input);
   static const nlohmann::json kValues[] = {
-      nullptr, -1, 0, 1, 0.5, 1e308, -1e308, 1e20, 4294967296LL, 2147483648LL, -2147483649LL,
-      "", "x", "~~~~", nlohmann::json::array(), nlohmann::json::object(), true,
-      nlohmann::json::array({1, 2}), nlohmann::json::array({nlohmann::json::array({0, 0, 1})})};
+      nullptr,
+      -1,
+      0,
+      1,
+      0.5,
+      1e308,
+      -1e308,
+      1e20,
+      4294967296LL,
+      2147483648LL,
+      -2147483649LL,
+      "",
+      "x",
+      "~~~~",
+      nlohmann::json::array(),
+      nlohmann::json::object(),
+      true,
+      nlohmann::json::array({1, 2}),
+      nlohmann::json::array({nlohmann::json::array({0, 0, 1})})};
   const size_t count = 1 + Below(3);
   for (size_t m = 0; m < count; ++m) {
     std::vector<nlohmann::json*> nodes;
@@ -108,8 +126,8 @@ FuzzReport FuzzParser(const std::vector<std::string>& seeds,
       seeds, iterations, [&](const std::string& input) { return mutator.Mutate(input); }, parse);
 }
 
-FuzzReport FuzzParser(const std::vector<std::string>& seeds, int iterations,
-                      const MutateFn& mutate, const ParseFn& parse) {
+FuzzReport FuzzParser(const std::vector<std::string>& seeds, int iterations, const MutateFn& mutate,
+                      const ParseFn& parse) {
   FuzzReport report;
   for (int i = 0; i < iterations && !seeds.empty(); ++i) {
     const std::string input = mutate(seeds[i % seeds.size()]);
@@ -134,9 +152,9 @@ FuzzReport FuzzParser(const std::vector<std::string>& seeds, int iterations,
       }
     }
   }
-  std::printf("fuzz: %d inputs, %d accepted, %d rejected with a message, %d failures; slowest %.3f s\n",
-              report.inputs, report.accepted, report.rejected, report.failures,
-              report.slowest_seconds);
+  std::printf(
+      "fuzz: %d inputs, %d accepted, %d rejected with a message, %d failures; slowest %.3f s\n",
+      report.inputs, report.accepted, report.rejected, report.failures, report.slowest_seconds);
   return report;
 }
 

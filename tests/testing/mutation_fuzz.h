@@ -35,7 +35,9 @@ class Mutator {
 
  private:
   void MutateOnce(std::string& data);
-  size_t Below(size_t n) { return n == 0 ? 0 : std::uniform_int_distribution<size_t>(0, n - 1)(rng_); }
+  size_t Below(size_t n) {
+    return n == 0 ? 0 : std::uniform_int_distribution<size_t>(0, n - 1)(rng_);
+  }
 
   std::mt19937_64 rng_;
   std::vector<std::string> dictionary_;
@@ -51,16 +53,18 @@ class JsonMutator {
   std::string Mutate(const std::string& input);
 
  private:
-  size_t Below(size_t n) { return n == 0 ? 0 : std::uniform_int_distribution<size_t>(0, n - 1)(rng_); }
+  size_t Below(size_t n) {
+    return n == 0 ? 0 : std::uniform_int_distribution<size_t>(0, n - 1)(rng_);
+  }
   std::mt19937_64 rng_;
   Mutator bytes_;
 };
 
 struct FuzzReport {
-  int inputs = 0;     // mutated inputs parsed
-  int accepted = 0;   // parsed OK
-  int rejected = 0;   // a clear error
-  int failures = 0;   // an error without a message, or a parse slower than a second
+  int inputs = 0;    // mutated inputs parsed
+  int accepted = 0;  // parsed OK
+  int rejected = 0;  // a clear error
+  int failures = 0;  // an error without a message, or a parse slower than a second
   std::string first_failure;
   double slowest_seconds = 0;
 };
@@ -69,8 +73,8 @@ using ParseFn = std::function<absl::Status(const std::string&)>;
 using MutateFn = std::function<std::string(const std::string&)>;
 
 // Runs `parse` on `iterations` inputs `mutate` makes from `seeds` (round robin).
-FuzzReport FuzzParser(const std::vector<std::string>& seeds, int iterations,
-                      const MutateFn& mutate, const ParseFn& parse);
+FuzzReport FuzzParser(const std::vector<std::string>& seeds, int iterations, const MutateFn& mutate,
+                      const ParseFn& parse);
 
 // The same with Mutator's byte-level mutations, seeded by `seed`.
 FuzzReport FuzzParser(const std::vector<std::string>& seeds,

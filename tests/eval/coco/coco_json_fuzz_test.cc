@@ -38,10 +38,12 @@ constexpr char kMasksDt[] = R"([{"image_id": 1, "category_id": 1, "score": 0.5,
  {"image_id": 1, "category_id": 1, "score": 0.7, "bbox": [0, 0, 2, 2]}])";
 
 const std::vector<std::string> kDictionary = {
-    "null", "true", "[]", "{}", "\"\"", "-1", "0", "1e999", "-1e999", "99999999999999999999",
-    "4294967296", "1.5", "\"counts\"", "\"size\"", "\"segmentation\"", "\"bbox\"", "\"iscrowd\"",
-    "\"area\"", "\"image_id\"", "\"category_id\"", "\"id\"", "\"height\"", "\"width\"",
-    "\"score\"", "[[", "]]", ",", ":", "\"~~~~\"", "\"0\""};
+    "null",       "true",        "[]",         "{}",           "\"\"",
+    "-1",         "0",           "1e999",      "-1e999",       "99999999999999999999",
+    "4294967296", "1.5",         "\"counts\"", "\"size\"",     "\"segmentation\"",
+    "\"bbox\"",   "\"iscrowd\"", "\"area\"",   "\"image_id\"", "\"category_id\"",
+    "\"id\"",     "\"height\"",  "\"width\"",  "\"score\"",    "[[",
+    "]]",         ",",           ":",          "\"~~~~\"",     "\"0\""};
 
 // Half the inputs byte-level mutations (the readers' syntax errors), half structure-aware ones
 // (their checks of types, ranges and references, and the evaluation behind them).
@@ -77,7 +79,8 @@ absl::Status FuzzGroundTruth(const std::string& gt_text, const std::vector<std::
     }
     accepted = true;
     for (const std::string& dt_text : results) {
-      absl::StatusOr<std::vector<CocoInstance>> dt = ParseCocoResults(dt_text, "dt.json", *gt, type);
+      absl::StatusOr<std::vector<CocoInstance>> dt =
+          ParseCocoResults(dt_text, "dt.json", *gt, type);
       if (dt.ok()) CheckStats(EvaluateCoco(*gt, *dt, type));
     }
   }
@@ -90,10 +93,9 @@ TEST(CocoJsonFuzzTest, MutatedGroundTruth) {
                                           kMasksGt};
   const std::vector<std::string> results = {Read(std::string(kGolden) + "f1_boxes_ties_dt.json"),
                                             kMasksDt};
-  const testing::FuzzReport report = testing::FuzzParser(
-      seeds, 10000, HalfBytesHalfJson(), [&](const std::string& gt) {
-        return FuzzGroundTruth(gt, results);
-      });
+  const testing::FuzzReport report =
+      testing::FuzzParser(seeds, 10000, HalfBytesHalfJson(),
+                          [&](const std::string& gt) { return FuzzGroundTruth(gt, results); });
   EXPECT_EQ(report.failures, 0) << report.first_failure;
   EXPECT_GT(report.rejected, 1000);
   EXPECT_GT(report.accepted, 500);  // at least 5% reach the evaluation
@@ -108,7 +110,8 @@ TEST(CocoJsonFuzzTest, MutatedResults) {
   };
   std::vector<Case> cases = {{Read(std::string(kGolden) + "f1_boxes_ties_gt.json"),
                               Read(std::string(kGolden) + "f1_boxes_ties_dt.json"),
-                              {IouType::kBbox}, {}},
+                              {IouType::kBbox},
+                              {}},
                              {kMasksGt, kMasksDt, {IouType::kBbox, IouType::kSegm}, {}}};
   for (Case& c : cases) {
     for (IouType type : c.types) {
@@ -118,23 +121,24 @@ TEST(CocoJsonFuzzTest, MutatedResults) {
     }
   }
   int index = 0;
-  const testing::FuzzReport report = testing::FuzzParser(
-      {cases[0].dt_text, cases[1].dt_text}, 10000, HalfBytesHalfJson(), [&](const std::string& dt_text) {
-        const Case& c = cases[index++ % 2];
-        absl::Status first_error = absl::OkStatus();
-        for (size_t t = 0; t < c.types.size(); ++t) {
-          const IouType type = c.types[t];
-          const CocoGroundTruth& gt = c.gts[t];
-          absl::StatusOr<std::vector<CocoInstance>> dt =
-              ParseCocoResults(dt_text, "fuzz_dt.json", gt, type);
-          if (!dt.ok()) {
-            if (first_error.ok()) first_error = dt.status();
-            continue;
-          }
-          CheckStats(EvaluateCoco(gt, *dt, type));
-        }
-        return first_error;
-      });
+  const testing::FuzzReport report =
+      testing::FuzzParser({cases[0].dt_text, cases[1].dt_text}, 10000, HalfBytesHalfJson(),
+                          [&](const std::string& dt_text) {
+                            const Case& c = cases[index++ % 2];
+                            absl::Status first_error = absl::OkStatus();
+                            for (size_t t = 0; t < c.types.size(); ++t) {
+                              const IouType type = c.types[t];
+                              const CocoGroundTruth& gt = c.gts[t];
+                              absl::StatusOr<std::vector<CocoInstance>> dt =
+                                  ParseCocoResults(dt_text, "fuzz_dt.json", gt, type);
+                              if (!dt.ok()) {
+                                if (first_error.ok()) first_error = dt.status();
+                                continue;
+                              }
+                              CheckStats(EvaluateCoco(gt, *dt, type));
+                            }
+                            return first_error;
+                          });
   EXPECT_EQ(report.failures, 0) << report.first_failure;
   EXPECT_GT(report.rejected, 1000);
   EXPECT_GT(report.accepted, 500);  // at least 5% reach the evaluation

@@ -135,7 +135,8 @@ TEST(CocoDetectionEvaluatorTest, ScoresMasksByMaskAreaAsDetectron2) {
   EXPECT_EQ(SegmResultsPath(dir + "/coco_results.json"), dir + "/coco_results_segm.json");
 
   // A detection without a mask cannot be scored for segm.
-  const std::vector<ImageDetections> box_only = {{"1", {DetectedBox{0, 0.5f, 0, 0, 5, 5, ""}}, 100, 100}};
+  const std::vector<ImageDetections> box_only = {
+      {"1", {DetectedBox{0, 0.5f, 0, 0, 5, 5, ""}}, 100, 100}};
   outputs.detections = &box_only;
   EXPECT_THAT(evaluator.Evaluate(outputs),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("without a mask")));

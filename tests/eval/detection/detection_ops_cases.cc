@@ -58,8 +58,8 @@ absl::Status RunCase(const std::string& op, const std::string& prefix, const Ten
   if (op == "batched_nms") {
     MOCHI_ASSIGN_OR_RETURN(
         out[prefix + "keep"],
-        BatchedNms(in.at(prefix + "boxes"), in.at(prefix + "scores"),
-                   in.at(prefix + "categories"), in.at(prefix + "threshold").item<double>()));
+        BatchedNms(in.at(prefix + "boxes"), in.at(prefix + "scores"), in.at(prefix + "categories"),
+                   in.at(prefix + "threshold").item<double>()));
     return absl::OkStatus();
   }
   if (op == "box_iou") {

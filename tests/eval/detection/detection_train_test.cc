@@ -442,7 +442,8 @@ TEST(RunDetectionTest, ResumedTransferEqualsAnUninterruptedOne) {
   EXPECT_EQ(ToJsonLine(resumed->last_iter()), ToJsonLine(straight->last_iter()));
   EXPECT_EQ(ToJsonLine(resumed->voc()), ToJsonLine(straight->voc()));
   for (const std::string& name : config.class_names()) {
-    absl::StatusOr<std::string> a = ReadFileToString(run.output_dir + "/voc_results/" + name + ".txt");
+    absl::StatusOr<std::string> a =
+        ReadFileToString(run.output_dir + "/voc_results/" + name + ".txt");
     absl::StatusOr<std::string> b =
         ReadFileToString(interrupted.output_dir + "/voc_results/" + name + ".txt");
     MOCHI_ASSERT_OK(a);

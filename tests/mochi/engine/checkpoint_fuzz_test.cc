@@ -51,21 +51,20 @@ TEST(CheckpointFuzzTest, MutatedCheckpoints) {
   const std::string seed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 
   const std::string path = TempPath("fuzz.pt");
-  const testing::FuzzReport report =
-      testing::FuzzParser({seed}, {"PK\x03\x04", "PK\x01\x02", "data/", "\x80\x02"}, 2000,
-                          [&](const std::string& bytes) {
-                            std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
-                            torch::nn::Sequential fresh = Model();
-                            torch::optim::SGD fresh_optimizer(fresh->parameters(),
-                                                              torch::optim::SGDOptions(0.1).momentum(0.9));
-                            at::Generator g = at::make_generator<at::CPUGeneratorImpl>(0);
-                            const absl::Status status =
-                                LoadCheckpoint(path, *fresh, &fresh_optimizer, {{"torch", g}})
-                                    .status();
-                            // Whatever loads is exactly what was saved: no silent wrong weights.
-                            if (status.ok()) ExpectSameTensors(*model, *fresh);
-                            return status;
-                          });
+  const testing::FuzzReport report = testing::FuzzParser(
+      {seed}, {"PK\x03\x04", "PK\x01\x02", "data/", "\x80\x02"}, 2000,
+      [&](const std::string& bytes) {
+        std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+        torch::nn::Sequential fresh = Model();
+        torch::optim::SGD fresh_optimizer(fresh->parameters(),
+                                          torch::optim::SGDOptions(0.1).momentum(0.9));
+        at::Generator g = at::make_generator<at::CPUGeneratorImpl>(0);
+        const absl::Status status =
+            LoadCheckpoint(path, *fresh, &fresh_optimizer, {{"torch", g}}).status();
+        // Whatever loads is exactly what was saved: no silent wrong weights.
+        if (status.ok()) ExpectSameTensors(*model, *fresh);
+        return status;
+      });
   EXPECT_EQ(report.failures, 0) << report.first_failure;
   EXPECT_GT(report.rejected, 500);
 }

@@ -54,8 +54,7 @@ TEST(CheckpointTest, EachRankResumesItsOwnRngStates) {
   torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(0.1));
   at::Generator rank0 = at::make_generator<at::CPUGeneratorImpl>(10);
   at::Generator rank1 = at::make_generator<at::CPUGeneratorImpl>(11);
-  const RngStatesByRank by_rank = {
-      {"mixing", at::stack({rank0.get_state(), rank1.get_state()})}};
+  const RngStatesByRank by_rank = {{"mixing", at::stack({rank0.get_state(), rank1.get_state()})}};
   const std::string path = TempPath("ranks.pt");
   ASSERT_THAT(SaveCheckpoint(path, *model, optimizer, {}, {{"mixing", rank0}}, by_rank), IsOk());
 
@@ -95,7 +94,8 @@ TEST(CheckpointTest, SigkillDuringAWriteLeavesThePreviousCheckpointLoadable) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     ASSERT_TRUE(std::filesystem::exists(path)) << "the writer never wrote a checkpoint";
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(20, 400)(rng)));
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(std::uniform_int_distribution<int>(20, 400)(rng)));
     if (std::filesystem::exists(path + ".tmp")) ++mid_write;
     ASSERT_EQ(kill(pid, SIGKILL), 0);
     int status = 0;

@@ -133,8 +133,8 @@ TEST(ZipIntegrityTest, PlainAndZip64Directories) {
     EXPECT_THAT(VerifyZipRecords(path), IsOk()) << "zip64 " << zip64;
     zip[30 + 6 + 3] ^= 0x20;  // a byte of the record's data
     WriteBytes(path, zip);
-    EXPECT_THAT(VerifyZipRecords(path), StatusIs(absl::StatusCode::kDataLoss,
-                                                 HasSubstr("a/data fails its CRC-32")))
+    EXPECT_THAT(VerifyZipRecords(path),
+                StatusIs(absl::StatusCode::kDataLoss, HasSubstr("a/data fails its CRC-32")))
         << "zip64 " << zip64;
   }
 }

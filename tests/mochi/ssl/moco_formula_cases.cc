@@ -27,8 +27,12 @@ using ::mochi::testing::TensorDict;
 
 Moco SmallMoco(int64_t queue_size, int64_t dim, double momentum) {
   auto encoder = [dim] {
-    auto backbone = models::ResNet(
-        models::ResNetOptions().depth(18).width(4).in_channels(1).small_input_stem(true).num_classes(0));
+    auto backbone = models::ResNet(models::ResNetOptions()
+                                       .depth(18)
+                                       .width(4)
+                                       .in_channels(1)
+                                       .small_input_stem(true)
+                                       .num_classes(0));
     models::ProjectionHeadOptions head;
     head.in_dim = backbone->feature_dim();
     head.out_dim = dim;
@@ -44,8 +48,8 @@ void RunInfoNce(const std::string& prefix, const TensorDict& in, TensorDict& out
   const double tau = in.at(prefix + "tau").item<double>();
   for (const int64_t tile : {int64_t{0}, int64_t{5}}) {
     const at::Tensor q = in.at(prefix + "q").clone().set_requires_grad(true);
-    const ContrastiveLoss loss = ComputeContrastiveLoss(q, in.at(prefix + "k"), in.at(prefix + "queue"),
-                                                        tau, nullptr, c10::nullopt, tile);
+    const ContrastiveLoss loss = ComputeContrastiveLoss(
+        q, in.at(prefix + "k"), in.at(prefix + "queue"), tau, nullptr, c10::nullopt, tile);
     const at::Tensor grad = torch::autograd::grad({loss.loss}, {q})[0];
     const std::string suffix = tile == 0 ? "" : "_streamed";
     out[prefix + "loss" + suffix] = loss.loss.detach();

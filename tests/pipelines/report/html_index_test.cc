@@ -104,8 +104,9 @@ TEST(HtmlIndexTest, PageOutsideTheReportsDirLinksIntoIt) {
 }
 
 TEST(HtmlIndexTest, DashboardOrderPutsTablesFirstThenAppendixThenFigures) {
-  std::vector<std::string> names = {"figure_overhead", "table_appendix_queue", "table3", "notes",
-                                    "table1", "figure_hardness", "table2", "table_appendix_mixing_type"};
+  std::vector<std::string> names = {"figure_overhead", "table_appendix_queue", "table3",
+                                    "notes",           "table1",               "figure_hardness",
+                                    "table2",          "table_appendix_mixing_type"};
   std::sort(names.begin(), names.end(), DashboardOrder);
   EXPECT_THAT(names, ::testing::ElementsAre("table1", "table2", "table3",
                                             "table_appendix_mixing_type", "table_appendix_queue",

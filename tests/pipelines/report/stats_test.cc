@@ -84,7 +84,8 @@ TEST(StatsTest, WelchDegenerateAndTooFewSeeds) {
   EXPECT_EQ(WelchTTest({2, 2, 2}, {3, 3}).p, 0);
 }
 
-// Closed forms: df = 1 (Cauchy) t_p = tan(pi (p - 1/2)); df = 2: t_p = (2p - 1) sqrt(2 / (4p(1 - p))).
+// Closed forms: df = 1 (Cauchy) t_p = tan(pi (p - 1/2));
+// df = 2: t_p = (2p - 1) sqrt(2 / (4p(1 - p))).
 TEST(StatsTest, StudentTQuantileMatchesClosedForms) {
   const double pi = std::acos(-1.0);
   for (double p : {0.6, 0.8, 0.975, 0.995}) {
