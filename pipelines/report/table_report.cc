@@ -361,6 +361,13 @@ void AddProvenance(const ReportData& data, const ReportContext& context, ReportD
   AddEnvValues(data, "git_revision", /*code=*/true, item().Text("Code version (git): "));
   AddEnvValues(data, "libtorch", /*code=*/false, item().Text("LibTorch: "));
   AddEnvValues(data, "dataset", /*code=*/false, item().Text("Data: "));
+  // Another CPU can move a result that the same machine repeats bit for bit.
+  AddEnvValues(data, "cpu", /*code=*/false, item().Text("CPU (of the runs): "));
+  item().Text(
+      "Reproducibility: on the same machine the numbers repeat bit for bit; on another CPU model "
+      "they can move (its BLAS and convolution kernels take other floating-point paths), so "
+      "compare a regeneration elsewhere with these numbers within their seed spread, not "
+      "digit for digit.");
   SpanWriter device = item().Text("Device: ");
   AddEnvValues(data, "device", /*code=*/false, device);
   device.Text("; intra-op threads: ");

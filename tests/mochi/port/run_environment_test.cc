@@ -20,11 +20,19 @@ TEST(RunEnvironmentTest, TheActionsRevisionWinsAndKeysComeInOrder) {
       "cpu", 2, {{"dataset", "fashion_mnist(train)"}, {"processes", "1"}},
       absl::FromUnixSeconds(0));
   EXPECT_THAT(text, StartsWith("git_revision: abc123 (with uncommitted changes)\nlibtorch: "));
-  EXPECT_THAT(text, HasSubstr("\ndevice: cpu\nintra_op_threads: 2\n"
-                              "dataset: fashion_mnist(train)\nprocesses: 1\n"));
+  EXPECT_THAT(text, HasSubstr("\ndevice: cpu\nintra_op_threads: 2\ncpu: "));
+  EXPECT_THAT(text, HasSubstr("\ndataset: fashion_mnist(train)\nprocesses: 1\n"));
   // In the machine's time zone, as every env.txt writes it.
   EXPECT_THAT(text, HasSubstr("\nstarted: " + absl::FormatTime(absl::FromUnixSeconds(0)) + "\n"));
   EXPECT_EQ(text.back(), '\n');
+}
+
+TEST(RunEnvironmentTest, CpuModelFromCpuinfo) {
+  EXPECT_EQ(CpuModel("processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 9B14\n"
+                     "processor\t: 1\nmodel name\t: AMD EPYC 9B14\n"),
+            "AMD EPYC 9B14");
+  EXPECT_EQ(CpuModel("processor\t: 0\nmodel name\t:   \n"), "unknown CPU");
+  EXPECT_EQ(CpuModel(""), "unknown CPU");
 }
 
 TEST(RunEnvironmentTest, WithoutRevisionOrWorkspaceItIsUnknown) {

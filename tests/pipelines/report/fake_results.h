@@ -80,7 +80,7 @@ inline std::string WriteFakeSpec(const std::string& dir, const std::string& extr
       WriteFile(dir, prefix + "metrics.jsonl", FakeMetrics(3, 0.1 + 0.01 * s, row.mixing));
       WriteFile(dir, prefix + "env.txt",
                 absl::StrCat("git_revision: abc123\nlibtorch: 2.11.0\ndevice: cpu\n",
-                             "intra_op_threads: 2\nblas: mkl\n",
+                             "intra_op_threads: 2\nblas: mkl\ncpu: AMD EPYC 9B14\n",
                              "dataset: fashion_mnist(train, n=60000)\n",
                              "started: 2026-01-0", s + 1, "T00:00:00+00:00\n"));
       runs.push_back(absl::StrCat("{\"seed\": ", s, ", \"files\": {\"lincls\": \"", dir, "/",

@@ -91,6 +91,11 @@ constexpr char kFixtureMarkdown[] =
     "- Code version (git): `abc123`\n"
     "- LibTorch: 2.11.0\n"
     "- Data: fashion_mnist(train, n=60000)\n"
+    "- CPU (of the runs): AMD EPYC 9B14\n"
+    "- Reproducibility: on the same machine the numbers repeat bit for bit; on another CPU "
+    "model they can move (its BLAS and convolution kernels take other floating-point paths), "
+    "so compare a regeneration elsewhere with these numbers within their seed spread, not "
+    "digit for digit.\n"
     "- Device: cpu; intra-op threads: 2; BLAS: mkl\n"
     "- Runs started: 2026-01-01T00:00:00+00:00 to 2026-01-03T00:00:00+00:00\n"
     "- Training wall time (sum of per-epoch `seconds` in metrics.jsonl): 21.0 min over 7 of "
@@ -172,6 +177,11 @@ constexpr char kFixtureVariantMarkdown[] =
     "- Code version (git): `abc123`; `def456` (runs differ)\n"
     "- LibTorch: 2.11.0\n"
     "- Data: fashion_mnist(train, n=60000)\n"
+    "- CPU (of the runs): AMD EPYC 9B14; Intel Xeon Platinum 8481C (runs differ)\n"
+    "- Reproducibility: on the same machine the numbers repeat bit for bit; on another CPU "
+    "model they can move (its BLAS and convolution kernels take other floating-point paths), "
+    "so compare a regeneration elsewhere with these numbers within their seed spread, not "
+    "digit for digit.\n"
     "- Device: cpu; intra-op threads: 2; BLAS: mkl\n"
     "- Runs started: 2026-01-01T00:00:00+00:00 to 2026-01-03T00:00:00+00:00\n"
     "- No env.txt listed for: mochi_one/seed 0\n"
@@ -221,6 +231,7 @@ TEST_F(TableReportTest, MarkdownOfEscapesAndGapsIsUnchanged) {
   for (RunResult& run : data_.runs[1]) run.metrics_path.clear();
   for (auto& [key, value] : data_.runs[1][0].env) {
     if (key == "git_revision") value = "def456";
+    if (key == "cpu") value = "Intel Xeon Platinum 8481C";
   }
   data_.runs[2][0].env_path.clear();
   data_.runs[2][0].env.clear();
