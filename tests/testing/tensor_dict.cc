@@ -43,4 +43,17 @@ absl::Status WriteTensorDict(const std::string& path, const TensorDict& tensors)
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::set<std::string>> CasePrefixes(const TensorDict& tensors) {
+  std::set<std::string> prefixes;
+  for (const auto& [name, tensor] : tensors) {
+    const size_t op_end = name.find('/');
+    const size_t case_end = op_end == std::string::npos ? op_end : name.find('/', op_end + 1);
+    if (case_end == std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat("bad key ", name, " (want op/case/field)"));
+    }
+    prefixes.insert(name.substr(0, case_end + 1));
+  }
+  return prefixes;
+}
+
 }  // namespace mochi::testing

@@ -10,6 +10,7 @@
 #define TESTS_TESTING_TENSOR_DICT_H_
 
 #include <map>
+#include <set>
 #include <string>
 
 #include "ATen/core/Tensor.h"
@@ -22,6 +23,10 @@ using TensorDict = std::map<std::string, at::Tensor>;
 // InvalidArgument unless the file holds a dict of str -> tensor.
 absl::StatusOr<TensorDict> ReadTensorDict(const std::string& path);
 absl::Status WriteTensorDict(const std::string& path, const TensorDict& tensors);
+
+// The runners' cases: keys are "<op>/<case>/<field>"; returns every "<op>/<case>/" once, in
+// order. InvalidArgument for a key without both parts.
+absl::StatusOr<std::set<std::string>> CasePrefixes(const TensorDict& tensors);
 
 }  // namespace mochi::testing
 

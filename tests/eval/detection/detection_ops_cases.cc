@@ -11,7 +11,6 @@
 #include <cstdlib>
 #include <set>
 #include <string>
-#include <utility>
 
 #include "ATen/ATen.h"
 #include "absl/status/statusor.h"
@@ -72,16 +71,10 @@ absl::Status RunCase(const std::string& op, const std::string& prefix, const Ten
 
 absl::Status Run(const std::string& in_path, const std::string& out_path) {
   MOCHI_ASSIGN_OR_RETURN(const TensorDict in, testing::ReadTensorDict(in_path));
-  std::set<std::pair<std::string, std::string>> cases;  // (op, "op/case/")
-  for (const auto& [name, tensor] : in) {
-    const size_t op_end = name.find('/');
-    const size_t case_end = op_end == std::string::npos ? op_end : name.find('/', op_end + 1);
-    if (case_end == std::string::npos) return absl::InvalidArgumentError("bad key " + name);
-    cases.emplace(name.substr(0, op_end), name.substr(0, case_end + 1));
-  }
+  MOCHI_ASSIGN_OR_RETURN(const std::set<std::string> prefixes, testing::CasePrefixes(in));
   TensorDict out;
-  for (const auto& [op, prefix] : cases) {
-    const absl::Status status = RunCase(op, prefix, in, out);
+  for (const std::string& prefix : prefixes) {
+    const absl::Status status = RunCase(prefix.substr(0, prefix.find('/')), prefix, in, out);
     if (!status.ok()) {
       return absl::Status(status.code(), absl::StrCat(prefix, ": ", status.message()));
     }

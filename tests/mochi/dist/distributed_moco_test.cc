@@ -15,9 +15,8 @@
 #include "ATen/ATen.h"
 #include "gtest/gtest.h"
 #include "mochi/dist/communicator.h"
-#include "mochi/models/projection_head.h"
-#include "mochi/models/resnet.h"
 #include "mochi/ssl/moco.h"
+#include "tests/testing/tiny_encoder.h"
 #include "torch/serialize/archive.h"
 
 namespace mochi {
@@ -27,21 +26,13 @@ constexpr int64_t kBatch = 8;  // global; 4 per process
 
 ssl::Moco TinyMoco(bool shuffle_bn) {
   at::manual_seed(123);
-  auto encoder = [] {
-    auto backbone = models::ResNet(models::ResNetOptions().depth(18).width(4).in_channels(1)
-                                       .small_input_stem(true).num_classes(0));
-    models::ProjectionHeadOptions head;
-    head.in_dim = backbone->feature_dim();
-    head.out_dim = 8;
-    return ssl::Encoder(backbone, models::ProjectionHead(head));
-  };
   ssl::MocoOptions options;
   options.queue_size = 32;
   options.momentum = 0.9;
   options.temperature = 0.2;
   options.shuffle_bn = shuffle_bn;
-  ssl::Encoder q = encoder();
-  ssl::Encoder k = encoder();
+  ssl::Encoder q = testing::TinyEncoder(8);
+  ssl::Encoder k = testing::TinyEncoder(8);
   return ssl::Moco(q, k, options);
 }
 

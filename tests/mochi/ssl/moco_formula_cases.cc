@@ -4,7 +4,7 @@
 //   infonce/C/{q, k, queue, tau} -> infonce/C/{loss, grad_q, loss_streamed, grad_q_streamed}
 //     (the materialised head and the streamed head with 5-row tiles)
 //   enqueue/C/{queue, ptr, keys_0, keys_1, ...} -> enqueue/C/{queue_after_J, ptr_after_J}
-//   momentum/{m, seed} -> momentum/{q_I, k_before_I, k_after_I} per parameter I of a small
+//   momentum/C/{m, seed} -> momentum/{q_I, k_before_I, k_after_I} per parameter I of a small
 //     encoder pair whose query encoder was moved away from the key encoder
 //   usage: moco_formula_cases IN.pt OUT.pt
 #include <cstdio>
@@ -18,6 +18,7 @@
 #include "mochi/port/status_macros.h"
 #include "mochi/ssl/moco.h"
 #include "tests/testing/tensor_dict.h"
+#include "tests/testing/tiny_encoder.h"
 #include "torch/autograd.h"
 
 namespace mochi::ssl {
@@ -26,22 +27,12 @@ namespace {
 using ::mochi::testing::TensorDict;
 
 Moco SmallMoco(int64_t queue_size, int64_t dim, double momentum) {
-  auto encoder = [dim] {
-    auto backbone = models::ResNet(models::ResNetOptions()
-                                       .depth(18)
-                                       .width(4)
-                                       .in_channels(1)
-                                       .small_input_stem(true)
-                                       .num_classes(0));
-    models::ProjectionHeadOptions head;
-    head.in_dim = backbone->feature_dim();
-    head.out_dim = dim;
-    return Encoder(backbone, models::ProjectionHead(head));
-  };
   MocoOptions options;
   options.queue_size = queue_size;
   options.momentum = momentum;
-  return Moco(encoder(), encoder(), options);
+  Encoder q = testing::TinyEncoder(dim);
+  Encoder k = testing::TinyEncoder(dim);
+  return Moco(q, k, options);
 }
 
 void RunInfoNce(const std::string& prefix, const TensorDict& in, TensorDict& out) {
@@ -70,9 +61,9 @@ void RunEnqueue(const std::string& prefix, const TensorDict& in, TensorDict& out
   }
 }
 
-void RunMomentum(const TensorDict& in, TensorDict& out) {
-  at::manual_seed(in.at("momentum/seed").item<int64_t>());
-  Moco moco = SmallMoco(8, 3, in.at("momentum/m").item<double>());
+void RunMomentum(const std::string& prefix, const TensorDict& in, TensorDict& out) {
+  at::manual_seed(in.at(prefix + "seed").item<int64_t>());
+  Moco moco = SmallMoco(8, 3, in.at(prefix + "m").item<double>());
   {
     at::NoGradGuard no_grad;  // a query encoder some SGD steps away from the key encoder
     for (at::Tensor& p : moco->encoder_q->parameters()) p.add_(at::randn_like(p) * 0.1);
@@ -91,18 +82,13 @@ void RunMomentum(const TensorDict& in, TensorDict& out) {
 
 absl::Status Run(const std::string& in_path, const std::string& out_path) {
   MOCHI_ASSIGN_OR_RETURN(const TensorDict in, testing::ReadTensorDict(in_path));
-  std::set<std::string> prefixes;  // "infonce/C/", "enqueue/C/"
-  for (const auto& [name, tensor] : in) {
-    const size_t op_end = name.find('/');
-    const size_t case_end = op_end == std::string::npos ? op_end : name.find('/', op_end + 1);
-    if (case_end != std::string::npos) prefixes.insert(name.substr(0, case_end + 1));
-  }
+  MOCHI_ASSIGN_OR_RETURN(const std::set<std::string> prefixes, testing::CasePrefixes(in));
   TensorDict out;
   for (const std::string& prefix : prefixes) {
     if (prefix.rfind("infonce/", 0) == 0) RunInfoNce(prefix, in, out);
     if (prefix.rfind("enqueue/", 0) == 0) RunEnqueue(prefix, in, out);
+    if (prefix.rfind("momentum/", 0) == 0) RunMomentum(prefix, in, out);
   }
-  if (in.count("momentum/m") > 0) RunMomentum(in, out);
   return testing::WriteTensorDict(out_path, out);
 }
 

@@ -51,8 +51,8 @@ def make_inputs():
         inputs[key + "ptr"] = torch.tensor(start if c % 2 else 0)
         for j in range(int(torch.randint(1, 6, (1,), generator=g))):
             inputs[key + f"keys_{j}"] = F.normalize(torch.randn(batch, dim, generator=g), dim=1)
-    inputs["momentum/m"] = torch.tensor(MOMENTUM, dtype=torch.float64)
-    inputs["momentum/seed"] = torch.tensor(SEED)
+    inputs["momentum/0000/m"] = torch.tensor(MOMENTUM, dtype=torch.float64)
+    inputs["momentum/0000/seed"] = torch.tensor(SEED)
     return inputs
 
 

@@ -7,6 +7,7 @@
 #include "ATen/ATen.h"
 #include "ATen/core/grad_mode.h"
 #include "gtest/gtest.h"
+#include "tests/testing/tiny_encoder.h"
 
 namespace mochi::ssl {
 namespace {
@@ -14,18 +15,6 @@ namespace {
 Moco TinyMoco(int64_t queue_size, double momentum, int64_t bn_groups = 1,
               bool channels_last = false, bool autocast_bf16 = false) {
   at::manual_seed(0);
-  auto encoder = [] {
-    auto backbone = models::ResNet(models::ResNetOptions()
-                                       .depth(18)
-                                       .width(4)
-                                       .in_channels(1)
-                                       .small_input_stem(true)
-                                       .num_classes(0));
-    models::ProjectionHeadOptions head;
-    head.in_dim = backbone->feature_dim();
-    head.out_dim = 3;
-    return Encoder(backbone, models::ProjectionHead(head));
-  };
   MocoOptions options;
   options.queue_size = queue_size;
   options.momentum = momentum;
@@ -33,8 +22,8 @@ Moco TinyMoco(int64_t queue_size, double momentum, int64_t bn_groups = 1,
   options.bn_groups = bn_groups;
   options.channels_last = channels_last;
   options.autocast_bf16 = autocast_bf16;
-  Encoder q = encoder();
-  Encoder k = encoder();
+  Encoder q = testing::TinyEncoder(3);
+  Encoder k = testing::TinyEncoder(3);
   return Moco(q, k, options);
 }
 
