@@ -13,12 +13,9 @@
 namespace mochi::testing {
 
 inline ssl::Encoder TinyEncoder(int64_t out_dim) {
-  auto backbone = models::ResNet(models::ResNetOptions()
-                                     .depth(18)
-                                     .width(4)
-                                     .in_channels(1)
-                                     .small_input_stem(true)
-                                     .num_classes(0));
+  auto backbone = models::ResNet(
+      models::ResNetOptions().depth(18).width(4).in_channels(1).small_input_stem(true).num_classes(
+          0));
   models::ProjectionHeadOptions head;
   head.in_dim = backbone->feature_dim();
   head.out_dim = out_dim;
