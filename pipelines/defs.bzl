@@ -42,61 +42,125 @@ def seeded_override(overrides, seed):
 def _shell_quote(s):
     return "'" + s.replace("'", "'\\''") + "'"
 
-def _scratch_dir(key_files):
-    # The run's identity: the binary, the config file and the command line (overrides, seed).
-    return "%s/$$(cat %s | sha1sum | cut -c1-16)" % (SCRATCH, " ".join(key_files))
-
 def _gpu_tags(profile):
     # Paper-profile actions need the GPUs and the ImageNet tree: no sandbox.
     return ["manual", "no-sandbox"] if profile == "paper" else ["manual"]
 
-def pretrain_run(name, config, overrides, seed, profile):
-    """One pretraining (//tools:pretrain) as an action; outputs <name>/{checkpoint.pt,...}."""
-    override = seeded_override(overrides, seed)
+def _step(name, kind, binary, config, key, args, outputs, override = "", input = None, resume_if = "", scenes = ""):
+    """One pipeline step as data: a Bazel action (_step_genrule) and a SLURM job (pipelines/slurm)
+    both run pipelines/step.sh with it, so they compute the same run directory.
+
+    Args:
+      name: the target and job name.
+      kind: "pretrain", "lincls" or a TRANSFERS kind (which config type the plan reads).
+      binary: the binary's label.
+      config: the config file's label.
+      key: the run's identity besides the binary, config, input checkpoint and run tag.
+      args: the binary's arguments; "{config}" is the config file, "{input}" the input run's
+        directory, and @DIR@, @SCENES@, @RESUME@ are step.sh's.
+      outputs: run-directory file -> output name (relative to the target's package).
+      override: the text proto the binary merges over the config (the plan reads the config).
+      input: the pretraining step whose checkpoint it reads, or None.
+      resume_if: run-directory file whose presence means an interrupted run to --resume.
+      scenes: //eval:make_scenes flags for a dataset generated into @SCENES@, or "".
+    """
+    return {
+        "name": name,
+        "kind": kind,
+        "binary": binary,
+        "config": config,
+        "key": key,
+        "override": override,
+        "args": args,
+        "outputs": outputs,
+        "input": input or "",
+        "resume_if": resume_if,
+        "scenes": scenes,
+    }
+
+def _step_genrule(step, message, profile, stamp = 0, env = []):
+    """The Bazel action of `step`: outputs its `outputs`."""
+    config = "$(location %s)" % step["config"]
+    hashes = ["$(execpath %s)" % step["binary"], config]
+    srcs = [step["config"]]
+    input_dir = ""
+    if step["input"]:
+        checkpoint = ":%s/checkpoint.pt" % step["input"]
+        srcs += [checkpoint, ":%s/config.pbtxt" % step["input"]]
+        hashes.append("$(location %s)" % checkpoint)
+        input_dir = "$$(dirname $(location %s))" % checkpoint
+    tools = [step["binary"], "//pipelines:step.sh"]
+    flags = [
+        "--store=$(mochi_run_store)",
+        "--mode=$(mochi_store_mode)",
+        "--lock=" + LOCK,
+        "--key=" + _shell_quote(step["key"]),
+        "--tag=$(mochi_run_tag)",
+    ] + ["--hash=" + h for h in hashes]
+    if step["resume_if"]:
+        flags.append("--resume_if=" + step["resume_if"])
+    if step["scenes"]:
+        tools.append("//eval:make_scenes")
+        flags += ["--scenes_tool=$(execpath //eval:make_scenes)", "--scenes_flags=" + _shell_quote(step["scenes"])]
+    flags += ["--copy=%s:$(RULEDIR)/%s" % (f, out) for f, out in step["outputs"].items()]
+    args = [
+        _shell_quote(a).replace("{config}", "'\"%s\"'" % config).replace("{input}", "'\"%s\"'" % input_dir)
+        for a in step["args"]
+    ]
     native.genrule(
-        name = name,
-        srcs = [config],
-        outs = [name + "/" + f for f in _run_files(profile)],
-        tools = ["//tools:pretrain"],
-        # The code version comes in as an input: Bazel's volatile workspace status
-        # (tools/workspace_status.sh), which a new commit alone does not re-run the action for.
-        stamp = 1,
-        cmd = " && ".join([
-            "export MOCHI_GIT_REVISION=\"$$(sed -n 's/^GIT_REVISION //p' bazel-out/volatile-status.txt)\"",
-            # The run tag (--define=mochi_run_tag, "main" by default) is part of the run's identity:
-            # another tag trains afresh, in another scratch directory (the pipeline fault test).
-            "echo %s $(mochi_run_tag) > $(RULEDIR)/%s.key" % (_shell_quote(override), name),
-            "scratch=%s" % _scratch_dir([
-                "$(execpath //tools:pretrain)",
-                "$(location %s)" % config,
-                "$(RULEDIR)/%s.key" % name,
-            ]),
-            "mkdir -p $$scratch",
-            "resume=$$([ -f $$scratch/checkpoint.pt ] && echo --resume || true)",
-            "flock %s $(execpath //tools:pretrain) --config=$(location %s) --override=%s " % (
-                LOCK,
-                config,
-                _shell_quote(override),
-            ) + "--output_dir=$$scratch $$resume",
-            "cp " + " ".join(["$$scratch/" + f for f in _run_files(profile)]) + " $(RULEDIR)/" + name,
-            "rm -rf $$scratch",
+        name = step["name"],
+        srcs = srcs,
+        outs = step["outputs"].values(),
+        tools = tools,
+        stamp = stamp,
+        cmd = " && ".join(env + [
+            "bash $(location //pipelines:step.sh) %s -- $(execpath %s) %s" % (
+                " ".join(flags),
+                step["binary"],
+                " ".join(args),
+            ),
         ]),
-        message = "Pretraining %s (seed %d, profile %s)" % (config, seed, profile),
+        message = message,
         tags = _gpu_tags(profile),
     )
 
-def linear_eval(name, run, config, profile):
-    """Linear classification (//eval:linear) of the backbone of pretraining target `run`."""
-    native.genrule(
+def pretrain_step(name, config, overrides, seed, profile):
+    """One pretraining (//tools:pretrain); outputs <name>/{checkpoint.pt,...}."""
+    override = seeded_override(overrides, seed)
+    return _step(
         name = name,
-        srcs = [config, run + "/checkpoint.pt", run + "/config.pbtxt"],
-        outs = [name + ".json"],
-        tools = ["//eval:linear"],
-        cmd = ("flock %s $(execpath //eval:linear) --config=$(location %s) " % (LOCK, config) +
-               "--checkpoint=$$(dirname $(location %s/checkpoint.pt)) --features=checkpoint " % run +
-               "--output=$@"),
-        message = "Linear evaluation of %s" % run,
-        tags = _gpu_tags(profile),
+        kind = "pretrain",
+        binary = "//tools:pretrain",
+        config = config,
+        key = override,
+        override = override,
+        args = ["--config={config}", "--override=" + override, "--output_dir=@DIR@", "@RESUME@"],
+        outputs = {f: "%s/%s" % (name, f) for f in _run_files(profile)},
+        resume_if = "checkpoint.pt",
+    )
+
+def pretrain_run(step, seed, profile):
+    _step_genrule(
+        step,
+        message = "Pretraining %s (seed %d, profile %s)" % (step["config"], seed, profile),
+        profile = profile,
+        # The code version comes in as an input: Bazel's volatile workspace status
+        # (tools/workspace_status.sh), which a new commit alone does not re-run the action for.
+        stamp = 1,
+        env = ["export MOCHI_GIT_REVISION=\"$$(sed -n 's/^GIT_REVISION //p' bazel-out/volatile-status.txt)\""],
+    )
+
+def linear_step(name, run, config):
+    """Linear classification (//eval:linear) of the backbone of pretraining `run`."""
+    return _step(
+        name = name,
+        kind = "lincls",
+        binary = "//eval:linear",
+        config = config,
+        key = "linear evaluation",
+        args = ["--config={config}", "--checkpoint={input}", "--features=checkpoint", "--output=@DIR@/lincls.json"],
+        outputs = {"lincls.json": name + ".json"},
+        input = run,
     )
 
 # Transfer evaluations a table column can read (the column's "result" = the kind); each writes a
@@ -110,58 +174,37 @@ TRANSFERS = {
     "segm": struct(binary = "//eval:segment", root_flag = "--coco_root", root_dir = "coco", what = "Mask R-CNN"),
 }
 
-def transfer_eval(name, kind, run, config, overrides, scenes, profile):
-    """A detection transfer (TRANSFERS[kind]) of the backbone of pretraining target `run`.
+def transfer_step(name, kind, run, config, overrides, scenes):
+    """A detection transfer (TRANSFERS[kind]) of the backbone of pretraining `run`.
 
     Args:
       name: the target; its output is <name>.json, the transfer's metrics.json.
       kind: a TRANSFERS key.
-      run: a pretraining target, or None for a randomly initialised backbone.
+      run: a pretraining step name, or None for a randomly initialised backbone.
       config: the DetectionConfig / SegmentationConfig file.
       overrides: text proto merged over it (the seed is part of it).
-      scenes: //eval:make_scenes flags for the dataset it trains and scores on, generated inside
-        the action (deterministic, seconds); empty: the config's own dataset paths.
-      profile: the profile (paper actions run unsandboxed).
+      scenes: //eval:make_scenes flags for the dataset it trains and scores on, generated by the
+        step (deterministic, seconds); empty: the config's own dataset paths.
     """
     transfer = TRANSFERS[kind]
-    tools = [transfer.binary] + (["//eval:make_scenes"] if scenes else [])
-    srcs = [config]
-    init = "--random_init"
-    if run:
-        srcs += [run + "/checkpoint.pt", run + "/config.pbtxt"]
-        init = "--checkpoint=$$(dirname $(location %s/checkpoint.pt))" % run
-    steps = [
-        "echo %s $(mochi_run_tag) > $(RULEDIR)/%s.key" % (_shell_quote(overrides + " " + init + " " + scenes), name),
-        "scratch=%s" % _scratch_dir(["$(execpath %s)" % transfer.binary, "$(location %s)" % config, "$(RULEDIR)/%s.key" % name]),
-        # An interrupted transfer continues from its last checkpoint (checkpoint_every_iters).
-        "mkdir -p $$scratch",
-        "resume=$$([ -f $$scratch/out/checkpoint.pt ] && echo --resume || true)",
-    ]
-    root = ""
+    init = "--checkpoint={input}" if run else "--random_init"
+    args = ["--config={config}", "--override=" + overrides, init]
     if scenes:
-        # Generated once (deterministic); a half-written set is regenerated.
-        steps.append("([ -d $$scratch/scenes ] || (rm -rf $$scratch/scenes.partial && flock %s $(execpath //eval:make_scenes) --output_dir=$$scratch/scenes.partial %s > $$scratch/scenes.log && mv $$scratch/scenes.partial $$scratch/scenes))" % (LOCK, scenes))
-        root = "%s=$$scratch/scenes/%s " % (transfer.root_flag, transfer.root_dir)
-    steps += [
-        "flock %s $(execpath %s) --config=$(location %s) --override=%s %s %s--output_dir=$$scratch/out $$resume" % (
-            LOCK,
-            transfer.binary,
-            config,
-            _shell_quote(overrides),
-            init,
-            root,
-        ),
-        "cp $$scratch/out/metrics.json $@",
-        "rm -rf $$scratch",
-    ]
-    native.genrule(
+        args.append("%s=@SCENES@/%s" % (transfer.root_flag, transfer.root_dir))
+    # An interrupted transfer continues from its last checkpoint (checkpoint_every_iters).
+    args += ["--output_dir=@DIR@/out", "@RESUME@"]
+    return _step(
         name = name,
-        srcs = srcs,
-        outs = [name + ".json"],
-        tools = tools,
-        cmd = " && ".join(steps),
-        message = "%s transfer of %s" % (transfer.what, run or "a random init"),
-        tags = _gpu_tags(profile),
+        kind = kind,
+        binary = transfer.binary,
+        config = config,
+        key = "%s %s %s" % (overrides, "pretrained" if run else "random init", scenes),
+        override = overrides,
+        args = args,
+        outputs = {"out/metrics.json": name + ".json"},
+        input = run,
+        resume_if = "out/checkpoint.pt",
+        scenes = scenes,
     )
 
 def _table_report_impl(ctx):
@@ -260,37 +303,45 @@ def pipeline_table(name, table, lincls_configs):
         reported.append(profile)
         files = {}
         spec_rows = []
+        plan = []  # the profile's steps, in dependency order, for the SLURM plan
         for row in rows:
             runs = []
             for seed in row.seeds:
                 run = run_name(profile, row.run_id, seed)
                 kinds = {}
                 if not row.random_init:
+                    step = pretrain_step(run, row.config, row.overrides, seed, profile)
+                    plan.append(step)
                     if not native.existing_rule(run):  # shared with another table
-                        pretrain_run(run, row.config, row.overrides, seed, profile)
+                        pretrain_run(step, seed, profile)
                     kinds = {"metrics": ":%s/metrics.jsonl" % run, "env": ":%s/env.txt" % run}
                     if profile != "paper":
                         for kind, file in RUN_RESULTS.items():
                             kinds[kind] = ":%s/%s" % (run, file)
                 for kind in transfers:
                     setup = table["transfers"][kind][profile]
-                    transfer = "%s__%s" % (run, kind)
-                    if not native.existing_rule(transfer):
-                        transfer_eval(
-                            transfer,
-                            kind,
-                            None if row.random_init else run,
-                            setup["config"],
-                            seeded_override(setup.get("overrides", ""), seed),
-                            setup.get("scenes", ""),
-                            profile,
+                    step = transfer_step(
+                        "%s__%s" % (run, kind),
+                        kind,
+                        None if row.random_init else run,
+                        setup["config"],
+                        seeded_override(setup.get("overrides", ""), seed),
+                        setup.get("scenes", ""),
+                    )
+                    plan.append(step)
+                    if not native.existing_rule(step["name"]):
+                        _step_genrule(
+                            step,
+                            message = "%s transfer of %s" % (TRANSFERS[kind].what, step["input"] or "a random init"),
+                            profile = profile,
                         )
-                    kinds[kind] = ":%s.json" % transfer
+                    kinds[kind] = ":%s.json" % step["name"]
                 if wants_linear and not row.random_init:
-                    lin = run + "__lincls"
-                    if not native.existing_rule(lin):
-                        linear_eval(lin, run, _lincls_config(table, lincls_configs, profile), profile)
-                    kinds["lincls"] = ":%s.json" % lin
+                    step = linear_step(run + "__lincls", run, _lincls_config(table, lincls_configs, profile))
+                    plan.append(step)
+                    if not native.existing_rule(step["name"]):
+                        _step_genrule(step, message = "Linear evaluation of %s" % run, profile = profile)
+                    kinds["lincls"] = ":%s.json" % step["name"]
                 for kind, label in kinds.items():
                     files[label] = "%s|%d|%s" % (row.id, seed, kind)
                 runs.append({"seed": seed, "files": {k: "" for k in kinds}})
@@ -318,15 +369,52 @@ def pipeline_table(name, table, lincls_configs):
             files = files,
             tags = ["manual"],
         )
+        _slurm_plan(name, profile, plan)
     if "default" not in reported:
         # The default profile is what a fresh machine regenerates: every table must have it.
         fail("%s has no default-profile report (rows, columns or figures missing?)" % name)
     _runner_and_alias(name, reported)
+    _slurm_plan_alias(name, reported)
 
-def _no_profile(name, profile):
+def _label_path(label):
+    # "//tools:pretrain" -> "tools/pretrain", its path in the runfiles and in the workspace.
+    return label.replace("//", "").replace(":", "/")
+
+PROFILE_FLAGS = {"default": [], "ci": ["--config=ci"], "paper": ["--config=paper"]}
+
+def _slurm_plan(name, profile, steps):
+    """`<name>_<profile>_slurm_plan`: bazel run it to write the profile's steps of table `name` as
+    SLURM jobs (//pipelines/slurm:write_plan), with the report job last."""
+    unique = []
+    for step in steps:  # a run two rows share is one step
+        if step["name"] not in [s["name"] for s in unique]:
+            unique.append(step)
+    plan = {
+        "table": name,
+        "profile": profile,
+        "report_target": "//pipelines:%s_%s_report" % (name, profile),
+        "bazel_flags": PROFILE_FLAGS[profile],
+        "scenes_tool": _label_path("//eval:make_scenes"),
+        "steps": [dict(step, binary = _label_path(step["binary"]), config = _label_path(step["config"])) for step in unique],
+    }
+    json_file(name = "%s_%s_plan" % (name, profile), content = json.encode(plan), tags = ["manual"])
+    data = [":%s_%s_plan" % (name, profile), "//pipelines/slurm:write_plan", "//pipelines:step.sh"]
+    for step in unique:
+        for label in [step["binary"], step["config"]] + (["//eval:make_scenes"] if step["scenes"] else []):
+            if label not in data:
+                data.append(label)
+    native.sh_binary(
+        name = "%s_%s_slurm_plan" % (name, profile),
+        srcs = ["slurm_plan.sh"],
+        args = ["$(rootpath :%s_%s_plan)" % (name, profile), "$(rootpath //pipelines/slurm:write_plan)"],
+        data = data,
+        tags = ["manual"],
+    )
+
+def _no_profile(name, profile, target = None):
     # Runner of a profile a table has no setup for: says so instead of running another profile.
     native.sh_binary(
-        name = "%s_%s" % (name, profile),
+        name = target or "%s_%s" % (name, profile),
         srcs = ["no_profile.sh"],
         args = [name, profile],
         tags = ["manual"],
@@ -354,6 +442,15 @@ def _runner_and_alias(name, profiles):
         }),
         tags = ["manual"],
     )
+
+def _slurm_plan_alias(name, profiles):
+    """`<name>_slurm_plan`: the `--config` profile's plan writer."""
+    actual = {}
+    for profile, condition in [("ci", ":profile_ci"), ("paper", ":profile_paper"), ("default", "//conditions:default")]:
+        if profile not in profiles:
+            _no_profile(name + "_slurm_plan", profile, "%s_%s_slurm_plan" % (name, profile))
+        actual[condition] = ":%s_%s_slurm_plan" % (name, profile)
+    native.alias(name = name + "_slurm_plan", actual = select(actual), tags = ["manual"])
 
 def overhead_table(name, table):
     """The overhead figure: one //bench:mixing_benchmark action per profile (variants interleaved

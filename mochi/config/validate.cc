@@ -41,6 +41,12 @@ void CheckRun(const proto::RunMetadata& run, const std::string& path, Violations
           proto::Profile_Name(run.profile()), "set DEFAULT, CI or PAPER");
   v.Check(run.num_threads() >= 0, path + ".num_threads", run.num_threads(), "must be >= 0");
   v.Check(!run.device().empty(), path + ".device", "\"\"", "e.g. \"cpu\" or \"cuda\"");
+  const proto::Placement& placement = run.placement();
+  v.Check(placement.nodes() >= 1, path + ".placement.nodes", placement.nodes(), "must be >= 1");
+  v.Check(placement.processes_per_node() >= 1, path + ".placement.processes_per_node",
+          placement.processes_per_node(), "must be >= 1");
+  v.Check(placement.cpus_per_process() >= 1, path + ".placement.cpus_per_process",
+          placement.cpus_per_process(), "must be >= 1");
 }
 
 // Channels a dataset yields before augmentation, or 0 where it is only known at run time.
