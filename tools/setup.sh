@@ -38,6 +38,8 @@ PACKAGES=(
   libssl-dev             # MD5 content checksums (EVP)
   nlohmann-json3-dev     # JSON for COCO annotations/results and metrics files (header-only)
   chromium               # headless rendering of reports/index.html in the tests
+  slurm-wlm              # slurmctld, slurmd, sbatch: the SLURM plan test (tests/pipelines/slurm_test.sh)
+  munge                  # SLURM's authentication daemon
 )
 
 missing=()
@@ -89,6 +91,8 @@ check /usr/include/stb/stb_image.h libstb-dev
 check /usr/include/jpeglib.h libjpeg62-turbo-dev
 check /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz dataset-fashion-mnist
 check /usr/bin/chromium chromium
+check /usr/sbin/slurmctld slurm-wlm
+check /usr/sbin/munged munge
 
 bash tools/install_libtorch.sh "$want_cuda"
 

@@ -58,7 +58,15 @@ CONF
 }
 
 local_slurm_stop() {
-  local dir="$1" f
+  local dir="$1" f p _
+  # Cancel what is still queued or running, so no step outlives the daemons.
+  if [ -f "$dir/slurm.conf" ] && [ -f "$dir/slurmctld.pid" ]; then
+    SLURM_CONF="$dir/slurm.conf" scancel --user="$(id -un)" 2>/dev/null
+    for _ in $(seq 40); do
+      [ -z "$(SLURM_CONF="$dir/slurm.conf" squeue -h 2>/dev/null)" ] && break
+      sleep 1
+    done
+  fi
   for f in slurmd.pid slurmctld.pid munge/munged.pid; do
     [ -f "$dir/$f" ] && kill "$(cat "$dir/$f")" 2>/dev/null
   done
@@ -66,5 +74,10 @@ local_slurm_stop() {
   for f in slurmd.pid slurmctld.pid munge/munged.pid; do
     [ -f "$dir/$f" ] && kill -9 "$(cat "$dir/$f")" 2>/dev/null
   done
+  # Step daemons of this cluster that outlived it (they run in its log directory), and their jobs.
+  for p in $(pgrep slurmstepd); do
+    [ "$(readlink "/proc/$p/cwd" 2>/dev/null)" = "$dir/log" ] && kill -9 "$p" 2>/dev/null
+  done
+  pkill -9 -f "$dir/" 2>/dev/null
   return 0
 }
