@@ -5,13 +5,16 @@ per report. The action cache makes reruns incremental, and a run two tables shar
 baseline) is one target, so it is computed once. Every profile gets its own targets
 (`<table>_default`, `<table>_ci`, `<table>_paper`); `<table>` picks one from the `--config` profile.
 
-Training actions take a machine-wide lock (flock) so Bazel never runs two of them at once: two
-2-thread LibTorch jobs on 2 cores run 3-4x slower than one after the other. They keep their run
-directory in /tmp/mochi-pipeline-scratch/<action hash>, so an interrupted action resumes (the
-binaries' --resume) when Bazel runs it again, and copy the files out when done.
+Every pretraining, linear evaluation and transfer is a step (_step) that pipelines/step.sh runs,
+in a Bazel action here and in a SLURM job of the table's plan (`<table>_slurm_plan`,
+pipelines/slurm). Training takes a machine-wide lock (flock) so Bazel never runs two of them at
+once: two 2-thread LibTorch jobs on 2 cores run 3-4x slower than one after the other. A step's run
+directory lives in the run store (--define=mochi_run_store, /tmp/mochi-pipeline-scratch by
+default), keyed by its binary, config, input checkpoint, overrides and run tag, so an interrupted
+action resumes (the binaries' --resume) when Bazel runs it again, and a run a cluster finished
+(--define=mochi_store_mode=keep or read) is copied, not trained again.
 """
 
-SCRATCH = "/tmp/mochi-pipeline-scratch"
 LOCK = "/tmp/mochi-pipeline.lock"
 RUN_FILES = ["checkpoint.pt", "config.pbtxt", "env.txt", "metrics.jsonl"]
 

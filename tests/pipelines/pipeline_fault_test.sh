@@ -26,13 +26,7 @@ wait_for() {  # wait_for SECONDS COMMAND...: polls every 0.5 s until COMMAND suc
 
 # 1. The uninterrupted results (usually cached: .ci/run built them just before).
 bazel build --config=ci //pipelines:table1_ci_report >"$work/build0.log" 2>&1 || fail "uninterrupted build"
-mkdir -p "$work/reference"
-i=0
-for f in bazel-bin/pipelines/ci__*__lincls.json bazel-bin/pipelines/ci__*/knn.json; do
-  i=$((i + 1))
-  cp "$f" "$work/reference/$i.json"
-  echo "$f $work/reference/$i.json" >>"$work/reference/list"
-done
+bash tests/pipelines/save_reference.sh "$work/reference"
 
 # 2. kill -9 a pretraining in its second epoch.
 build "$work/build1.log" --define=mochi_run_tag="$tag"
@@ -65,21 +59,7 @@ bazel build --config=ci --define=mochi_run_tag="$tag" //pipelines:table1_ci_repo
   >"$work/build3.log" 2>&1 || fail "the build did not complete after the faults"
 
 # 5. The same numbers as the uninterrupted build.
-python3 - "$work/reference/list" <<'PY' || fail "results differ from the uninterrupted build"
-import json, sys
-keys = ["top1", "top5", "per_class_top1", "final_train_loss", "epoch_loss", "raw_pixels_top1"]
-compared = 0
-for line in open(sys.argv[1]):
-    live, reference = line.split()
-    a, b = json.load(open(reference)), json.load(open(live))
-    for k in keys:
-        if k in a:
-            compared += 1
-            if a[k] != b.get(k):
-                print(f"{live}: {k}: {b.get(k)} after the faults, {a[k]} uninterrupted")
-                sys.exit(1)
-print(f"{compared} result fields equal to the uninterrupted build's")
-sys.exit(0 if compared >= 8 else 1)
-PY
+python3 tests/pipelines/same_results.py "$work/reference" bazel-bin/pipelines ||
+  fail "results differ from the uninterrupted build"
 rm -rf "$work"
 echo "ok: killed -9 in a pretraining (after $epochs_done epoch(s); resumed there) and in a linear evaluation; completed with the uninterrupted numbers"
