@@ -52,7 +52,12 @@ dir="$store/$id"
 if [ "$print_dir" -eq 1 ]; then echo "$dir"; exit 0; fi
 [ $# -gt 0 ] || { echo "step.sh: no command after --" >&2; exit 2; }
 rank="${SLURM_PROCID:-${RANK:-0}}"
-locked() { if [ -n "$lock" ]; then flock "$lock" "$@"; else "$@"; fi; }
+if [ -n "$lock" ] && [ "$mode" != read ]; then
+  # The whole step under the machine-wide lock: one training at a time, and a step another
+  # build is running is found DONE when it gets its turn instead of being run twice.
+  exec 9>>"$lock"
+  flock 9
+fi
 
 if [ -f "$dir/DONE" ]; then
   echo "step.sh: $dir is complete ($(cat "$dir/DONE")); not running it again"
@@ -66,7 +71,7 @@ else
     # Generated once (deterministic); a half-written set is regenerated.
     rm -rf "$dir/scenes.partial"
     # shellcheck disable=SC2086  # the flags are words
-    locked "$scenes_tool" --output_dir="$dir/scenes.partial" $scenes_flags >"$dir/scenes.log"
+    "$scenes_tool" --output_dir="$dir/scenes.partial" $scenes_flags >"$dir/scenes.log"
     mv "$dir/scenes.partial" "$dir/scenes"
   fi
   resume=""
@@ -81,7 +86,7 @@ else
       command+=("$arg")
     fi
   done
-  locked "${command[@]}"
+  "${command[@]}"
   if [ "$rank" = 0 ]; then date -u +%Y-%m-%dT%H:%M:%SZ >"$dir/DONE"; fi
 fi
 

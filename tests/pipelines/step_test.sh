@@ -71,6 +71,21 @@ SLURM_PROCID=1 bash "$step" --store="$work/store" --mode=keep --key=ranks --tag=
 ranks_dir=$(bash "$step" --print_dir --store="$work/store" --key=ranks --tag=t --hash="$work/binary")
 check "rank 1 does not mark DONE or copy" test ! -e "$ranks_dir/DONE" -a ! -e "$work/rank1.txt"
 
+# Two builds running the same step at once (keep mode, one lock): it runs once, both get it.
+cat >"$work/slow" <<'BIN'
+#!/usr/bin/env bash
+echo run >>"$(dirname "$0")/slow_calls"; sleep 1; echo done >"${1#--out=}/out.txt"
+BIN
+chmod +x "$work/slow"
+for i in 1 2; do
+  bash "$step" --store="$work/store" --mode=keep --lock="$work/lock" --key=concurrent --tag=t \
+    --hash="$work/slow" --copy="out.txt:$work/concurrent$i.txt" -- "$work/slow" --out=@DIR@ \
+    >/dev/null &
+done
+wait
+check "a step two builds start at once runs once" \
+  test "$(wc -l <"$work/slow_calls")" -eq 1 -a -f "$work/concurrent1.txt" -a -f "$work/concurrent2.txt"
+
 # A missing identity file is an error, not a silently different directory.
 if bash "$step" --print_dir --store="$work/store" --key=k --tag=t --hash="$work/missing" 2>/dev/null; then
   check "a missing --hash file fails" false
