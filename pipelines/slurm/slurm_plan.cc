@@ -103,8 +103,8 @@ int64_t CountFiles(const std::string& root) {
 template <typename Config>
 absl::StatusOr<StepPlacement> PlacementOf(const PlanStep& step, const std::string& root,
                                           Config* config) {
-  MOCHI_ASSIGN_OR_RETURN(*config, LoadConfig<Config>(absl::StrCat(root, "/", step.config),
-                                                     step.override_text));
+  MOCHI_ASSIGN_OR_RETURN(
+      *config, LoadConfig<Config>(absl::StrCat(root, "/", step.config), step.override_text));
   const proto::RunMetadata& run = config->run();
   StepPlacement placement;
   placement.nodes = run.placement().nodes();
@@ -178,14 +178,14 @@ absl::StatusOr<StepResources> LoadStepResources(const PlanStep& step, const std:
     proto::SegmentationConfig config;
     MOCHI_ASSIGN_OR_RETURN(resources.placement, PlacementOf(step, root, &config));
   } else {
-    return absl::InvalidArgumentError(absl::StrCat("plan: step ", step.name, ": unknown kind ",
-                                                   step.kind));
+    return absl::InvalidArgumentError(
+        absl::StrCat("plan: step ", step.name, ": unknown kind ", step.kind));
   }
   const StepPlacement& p = resources.placement;
   if (p.nodes * p.processes_per_node != 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        step.config, ": run.placement asks for ", p.nodes * p.processes_per_node,
-        " processes, but the ", step.kind, " binary runs in one process"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(step.config, ": run.placement asks for ", p.nodes * p.processes_per_node,
+                     " processes, but the ", step.kind, " binary runs in one process"));
   }
   return resources;
 }
@@ -193,27 +193,25 @@ absl::StatusOr<StepResources> LoadStepResources(const PlanStep& step, const std:
 std::string StepJobScript(const TablePlan& plan, const PlanStep& step,
                           const StepPlacement& placement, const PlanSettings& settings) {
   std::string s = absl::StrCat(
-      "#!/usr/bin/env bash\n",
-      "# ", plan.table, " (", plan.profile, " profile), step ", step.name, " (", step.kind,
-      "): written by //pipelines/slurm:write_plan.\n",
-      "#SBATCH --job-name=mochi-", step.name, "\n",
-      "#SBATCH --nodes=", placement.nodes, "\n",
+      "#!/usr/bin/env bash\n", "# ", plan.table, " (", plan.profile, " profile), step ", step.name,
+      " (", step.kind, "): written by //pipelines/slurm:write_plan.\n", "#SBATCH --job-name=mochi-",
+      step.name, "\n", "#SBATCH --nodes=", placement.nodes, "\n",
       "#SBATCH --ntasks-per-node=", placement.processes_per_node, "\n",
       "#SBATCH --cpus-per-task=", placement.cpus_per_process, "\n");
   if (placement.gpus) {
     absl::StrAppend(&s, "#SBATCH --gpus-per-node=", placement.processes_per_node, "\n");
   }
-  if (!settings.partition.empty()) absl::StrAppend(&s, "#SBATCH --partition=", settings.partition, "\n");
-  if (!settings.time_limit.empty()) absl::StrAppend(&s, "#SBATCH --time=", settings.time_limit, "\n");
+  if (!settings.partition.empty())
+    absl::StrAppend(&s, "#SBATCH --partition=", settings.partition, "\n");
+  if (!settings.time_limit.empty())
+    absl::StrAppend(&s, "#SBATCH --time=", settings.time_limit, "\n");
   absl::StrAppend(
       &s,
       "# Preempted or requeued (scontrol requeue): SLURM sends SIGTERM, the step writes a\n"
       "# checkpoint, and the requeued job resumes it. Near the time limit SIGUSR1 does the same.\n",
-      "#SBATCH --requeue\n",
-      "#SBATCH --signal=B:USR1@", settings.requeue_signal_seconds, "\n",
-      "#SBATCH --open-mode=append\n",
-      "#SBATCH --output=", settings.plan_dir, "/logs/", step.name, ".log\n",
-      "set -euo pipefail\n",
+      "#SBATCH --requeue\n", "#SBATCH --signal=B:USR1@", settings.requeue_signal_seconds, "\n",
+      "#SBATCH --open-mode=append\n", "#SBATCH --output=", settings.plan_dir, "/logs/", step.name,
+      ".log\n", "set -euo pipefail\n",
       "export MOCHI_GIT_REVISION=", ShellQuote(settings.git_revision), "\n",
       "# The processes' rendezvous (mochi/dist reads SLURM_PROCID, SLURM_NTASKS, SLURM_LOCALID).\n",
       "export MASTER_ADDR=\"$(scontrol show hostnames \"$SLURM_JOB_NODELIST\" | head -n 1)\"\n",
@@ -247,9 +245,7 @@ std::string StepJobScript(const TablePlan& plan, const PlanStep& step,
       "2>/dev/null; wait \"$step_pid\" || true; scontrol requeue \"$SLURM_JOB_ID\"; exit 0' USR1\n",
       "srun --kill-on-bad-exit=1 bash ", ShellQuote(InPlan(settings, "step.sh")), " ",
       absl::StrJoin(flags, " "), " -- ", ShellQuote(BinaryInPlan(settings, step.binary)), " ",
-      absl::StrJoin(args, " "), " &\n",
-      "step_pid=$!\n",
-      "wait \"$step_pid\"\n");
+      absl::StrJoin(args, " "), " &\n", "step_pid=$!\n", "wait \"$step_pid\"\n");
   return s;
 }
 
@@ -257,21 +253,19 @@ std::string ReportJobScript(const TablePlan& plan, const PlanSettings& settings)
   std::string target = plan.report_target;  // //pipelines:table1_ci_report
   std::string report_dir = absl::StrReplaceAll(target.substr(2), {{":", "/"}});
   return absl::StrCat(
-      "#!/usr/bin/env bash\n",
-      "# ", plan.table, " (", plan.profile, " profile): the report, built by Bazel from the run\n",
+      "#!/usr/bin/env bash\n", "# ", plan.table, " (", plan.profile,
+      " profile): the report, built by Bazel from the run\n",
       "# store (--mode=read: no step is run again). Written by //pipelines/slurm:write_plan.\n",
       "#SBATCH --job-name=mochi-", plan.table, "-", plan.profile, "-report\n",
       "#SBATCH --nodes=1\n#SBATCH --ntasks=1\n#SBATCH --cpus-per-task=2\n",
-      settings.partition.empty() ? "" : absl::StrCat("#SBATCH --partition=", settings.partition, "\n"),
-      "#SBATCH --open-mode=append\n",
-      "#SBATCH --output=", settings.plan_dir, "/logs/report.log\n",
-      "set -euo pipefail\n",
-      "cd ", ShellQuote(settings.workspace), "\n",
-      "bazel build ", absl::StrJoin(plan.bazel_flags, " "), plan.bazel_flags.empty() ? "" : " ",
+      settings.partition.empty() ? ""
+                                 : absl::StrCat("#SBATCH --partition=", settings.partition, "\n"),
+      "#SBATCH --open-mode=append\n", "#SBATCH --output=", settings.plan_dir, "/logs/report.log\n",
+      "set -euo pipefail\n", "cd ", ShellQuote(settings.workspace), "\n", "bazel build ",
+      absl::StrJoin(plan.bazel_flags, " "), plan.bazel_flags.empty() ? "" : " ",
       "--define=mochi_run_tag=", ShellQuote(settings.tag),
-      " --define=mochi_run_store=", ShellQuote(settings.store),
-      " --define=mochi_store_mode=read ", target, "\n",
-      "mkdir -p ", ShellQuote(settings.plan_dir + "/report"), "\n",
+      " --define=mochi_run_store=", ShellQuote(settings.store), " --define=mochi_store_mode=read ",
+      target, "\n", "mkdir -p ", ShellQuote(settings.plan_dir + "/report"), "\n",
       "cp -f bazel-bin/", report_dir, "/* ", ShellQuote(settings.plan_dir + "/report/"), "\n",
       "echo \"report in ", settings.plan_dir, "/report\"\n");
 }
@@ -280,7 +274,8 @@ std::string SubmitScript(const TablePlan& plan) {
   std::string s =
       "#!/usr/bin/env bash\n"
       "# Submits the plan: one sbatch per step, each after the steps it reads (afterok), the\n"
-      "# report after all of them. Job ids go to jobs.tsv. Written by //pipelines/slurm:write_plan.\n"
+      "# report after all of them. Job ids go to jobs.tsv. Written by "
+      "//pipelines/slurm:write_plan.\n"
       "set -euo pipefail\n"
       "cd \"$(dirname \"$0\")\"\n"
       "declare -A job\n"
@@ -300,9 +295,9 @@ std::string SubmitScript(const TablePlan& plan) {
     absl::StrAppend(&s, "\n");
     all.push_back(absl::StrCat("${job[", step.name, "]}"));
   }
-  absl::StrAppend(&s, "submit report",
-                  all.empty() ? "" : absl::StrCat(" --dependency=afterok:", absl::StrJoin(all, ":")),
-                  "\n");
+  absl::StrAppend(
+      &s, "submit report",
+      all.empty() ? "" : absl::StrCat(" --dependency=afterok:", absl::StrJoin(all, ":")), "\n");
   return s;
 }
 
@@ -312,8 +307,8 @@ std::string PlanSummary(const TablePlan& plan, const std::vector<StepResources>&
       "# SLURM plan: ", plan.table, ", ", plan.profile, " profile\n\n",
       "Written by `bazel run //pipelines:", plan.table, "_slurm_plan` at revision ",
       settings.git_revision, ", run tag `", settings.tag, "`, run store `", settings.store,
-      "`. Submit with `bash ", settings.plan_dir, "/submit.sh`.\n\n",
-      plan.steps.size() + 1, " jobs: ", plan.steps.size(), " steps and the report.\n\n",
+      "`. Submit with `bash ", settings.plan_dir, "/submit.sh`.\n\n", plan.steps.size() + 1,
+      " jobs: ", plan.steps.size(), " steps and the report.\n\n",
       "| job | kind | after | nodes x processes | GPUs | CPUs | epochs x images | GPU-hours |\n",
       "|---|---|---|---|---|---|---|---|\n");
   double total_gpu_hours = 0;
@@ -331,8 +326,7 @@ std::string PlanSummary(const TablePlan& plan, const std::vector<StepResources>&
         const double gpu_hours =
             static_cast<double>(n.epochs) * n.images / images_per_second_per_gpu / 3600.0;
         total_gpu_hours += gpu_hours;
-        hours = absl::StrFormat("%.0f (%.1f h on %d)", gpu_hours, gpu_hours / processes,
-                                processes);
+        hours = absl::StrFormat("%.0f (%.1f h on %d)", gpu_hours, gpu_hours / processes, processes);
       } else if (p.gpus) {
         hours = "unknown";
         all_known = false;

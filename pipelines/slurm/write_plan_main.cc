@@ -54,9 +54,8 @@ std::string Absolute(const std::string& path) {
 
 // The code version as the pipeline actions record it (tools/workspace_status.sh).
 std::string GitRevision(const std::string& workspace) {
-  const std::string command =
-      absl::StrCat("cd ", mochi::pipelines::ShellQuote(workspace),
-                   " && bash tools/workspace_status.sh 2>/dev/null");
+  const std::string command = absl::StrCat("cd ", mochi::pipelines::ShellQuote(workspace),
+                                           " && bash tools/workspace_status.sh 2>/dev/null");
   std::string out;
   if (FILE* pipe = popen(command.c_str(), "r")) {
     char buffer[512];
@@ -72,14 +71,15 @@ absl::Status CopyInto(const std::string& from, const fs::path& to, bool executab
   fs::create_directories(to.parent_path(), error);
   if (!error) fs::copy_file(from, to, fs::copy_options::overwrite_existing, error);
   if (error) {
-    return absl::InternalError(absl::StrCat("copying ", from, " to ", to.string(), ": ",
-                                            error.message()));
+    return absl::InternalError(
+        absl::StrCat("copying ", from, " to ", to.string(), ": ", error.message()));
   }
-  fs::permissions(to, executable ? fs::perms::owner_all | fs::perms::group_read |
-                                       fs::perms::group_exec | fs::perms::others_read |
-                                       fs::perms::others_exec
-                                 : fs::perms::owner_read | fs::perms::owner_write |
-                                       fs::perms::group_read | fs::perms::others_read,
+  fs::permissions(to,
+                  executable
+                      ? fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                            fs::perms::others_read | fs::perms::others_exec
+                      : fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                            fs::perms::others_read,
                   error);
   return absl::OkStatus();
 }
@@ -111,9 +111,10 @@ absl::Status Run() {
   settings.time_limit = absl::GetFlag(FLAGS_time_limit);
   settings.git_revision = GitRevision(workspace);
   if (fs::exists(fs::path(settings.plan_dir) / "submit.sh") && !absl::GetFlag(FLAGS_overwrite)) {
-    return absl::AlreadyExistsError(absl::StrCat(
-        settings.plan_dir, " already holds a plan (its jobs may be queued and read its "
-                           "binaries): choose another --out, or pass --overwrite"));
+    return absl::AlreadyExistsError(
+        absl::StrCat(settings.plan_dir,
+                     " already holds a plan (its jobs may be queued and read its "
+                     "binaries): choose another --out, or pass --overwrite"));
   }
 
   MOCHI_ASSIGN_OR_RETURN(std::string text, mochi::ReadFileToString(absl::GetFlag(FLAGS_plan)));
@@ -146,8 +147,7 @@ absl::Status Run() {
   }
   MOCHI_RETURN_IF_ERROR(WriteExecutable(out / "jobs" / "report.sbatch",
                                         mochi::pipelines::ReportJobScript(plan, settings)));
-  MOCHI_RETURN_IF_ERROR(
-      WriteExecutable(out / "submit.sh", mochi::pipelines::SubmitScript(plan)));
+  MOCHI_RETURN_IF_ERROR(WriteExecutable(out / "submit.sh", mochi::pipelines::SubmitScript(plan)));
   const std::string summary = mochi::pipelines::PlanSummary(
       plan, resources, settings, absl::GetFlag(FLAGS_images_per_second_per_gpu));
   MOCHI_RETURN_IF_ERROR(mochi::WriteFileAtomically((out / "plan.md").string(), summary));

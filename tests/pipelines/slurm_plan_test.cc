@@ -150,7 +150,8 @@ TEST(SlurmPlanTest, GpuHoursAreEpochsTimesImagesOverThroughput) {
 
 TEST(SlurmPlanTest, RejectsPlansItCannotChain) {
   EXPECT_THAT(ParseTablePlan("not json").status().message(), HasSubstr("not a JSON object"));
-  const std::string head = R"({"table": "t", "profile": "ci", "report_target": "//p:r", "steps": [)";
+  const std::string head =
+      R"({"table": "t", "profile": "ci", "report_target": "//p:r", "steps": [)";
   const std::string pretrain =
       R"({"name": "a", "kind": "pretrain", "binary": "b", "config": "c", "key": "k"})";
   const std::string reads_b =
