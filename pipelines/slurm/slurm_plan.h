@@ -7,6 +7,7 @@
 #ifndef PIPELINES_SLURM_SLURM_PLAN_H_
 #define PIPELINES_SLURM_SLURM_PLAN_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -77,7 +78,7 @@ struct PlanSettings {
   int requeue_signal_seconds = 300;
 };
 
-// The batch script of `step` (`all` is the plan, for its input's identity).
+// The batch script of `step` (`plan` gives its input step's identity).
 std::string StepJobScript(const TablePlan& plan, const PlanStep& step,
                           const StepPlacement& placement, const PlanSettings& settings);
 
@@ -90,7 +91,7 @@ std::string ReportJobScript(const TablePlan& plan, const PlanSettings& settings)
 std::string SubmitScript(const TablePlan& plan);
 
 // plan.md: the jobs, their placement and dependencies, and the pretraining GPU-hours at
-// `images_per_second_per_gpu` (0: the GPU-hours column says unknown).
+// `images_per_second_per_gpu` (0: no estimate, and a line saying which flag gives one).
 std::string PlanSummary(const TablePlan& plan, const std::vector<StepResources>& resources,
                         const PlanSettings& settings, double images_per_second_per_gpu);
 
