@@ -1,9 +1,8 @@
 #include "pipelines/slurm/slurm_plan.h"
 
-#include <filesystem>
 #include <map>
+#include <memory>
 #include <set>
-#include <system_error>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -11,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "mochi/config/validate.h"
+#include "mochi/engine/builders.h"
 #include "mochi/port/status_macros.h"
 #include "nlohmann/json.hpp"
 
@@ -89,17 +89,6 @@ std::vector<std::string> IdentityFlags(const PlanStep& step, const PlanSettings&
   };
 }
 
-int64_t CountFiles(const std::string& root) {
-  std::error_code error;
-  if (!std::filesystem::is_directory(root, error)) return 0;
-  int64_t count = 0;
-  for (auto it = std::filesystem::recursive_directory_iterator(root, error);
-       !error && it != std::filesystem::recursive_directory_iterator(); it.increment(error)) {
-    if (it->is_regular_file(error)) ++count;
-  }
-  return error ? 0 : count;
-}
-
 template <typename Config>
 absl::StatusOr<StepPlacement> PlacementOf(const PlanStep& step, const std::string& root,
                                           Config* config) {
@@ -153,19 +142,23 @@ absl::StatusOr<TablePlan> ParseTablePlan(const std::string& json_text) {
   return plan;
 }
 
-absl::StatusOr<StepResources> LoadStepResources(const PlanStep& step, const std::string& root) {
+absl::StatusOr<StepResources> LoadStepResources(const PlanStep& step, const std::string& root,
+                                                std::map<std::string, int64_t>* images_by_dataset) {
   StepResources resources;
   if (step.kind == "pretrain") {
     proto::PretrainConfig config;
     MOCHI_ASSIGN_OR_RETURN(resources.placement, PlacementOf(step, root, &config));
     resources.size.epochs = config.epochs();
-    if (config.dataset().has_fashion_mnist()) {
-      const proto::FashionMnist& data = config.dataset().fashion_mnist();
-      const int64_t split = data.split() == proto::FashionMnist::TEST ? 10000 : 60000;
-      resources.size.images = data.limit() > 0 ? std::min<int64_t>(data.limit(), split) : split;
-    } else if (config.dataset().has_image_folder()) {
-      resources.size.images = CountFiles(config.dataset().image_folder().root());
+    // The images the pretraining reads, as its loader lists them (limit, class list,
+    // $MOCHI_IMAGENET included), once per dataset: an ImageFolder index of ImageNet walks a million
+    // files.
+    const std::string dataset = config.dataset().SerializeAsString();
+    auto [it, first] = images_by_dataset->emplace(dataset, 0);
+    if (first) {
+      absl::StatusOr<std::unique_ptr<data::Dataset>> loaded = BuildDataset(config.dataset());
+      it->second = loaded.ok() ? (*loaded)->size() : 0;  // not on this machine: unknown
     }
+    resources.size.images = it->second;
     return resources;
   }
   if (step.kind == "lincls") {

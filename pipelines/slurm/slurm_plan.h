@@ -8,6 +8,7 @@
 #define PIPELINES_SLURM_SLURM_PLAN_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -51,8 +52,8 @@ struct StepPlacement {
   bool gpus = false;  // one GPU per process (the config's device is CUDA)
 };
 
-// Size of a pretraining, for the GPU-hour estimate; images = 0 when unknown (an image folder
-// that is not on this machine).
+// Size of a pretraining, for the GPU-hour estimate; images = 0 when unknown (a dataset that is
+// not on this machine).
 struct PretrainSize {
   int64_t epochs = 0;
   int64_t images = 0;
@@ -63,8 +64,11 @@ struct StepResources {
   PretrainSize size;  // pretraining steps only
 };
 
-// Loads the step's config (under `root`, with its override) as its kind's config type.
-absl::StatusOr<StepResources> LoadStepResources(const PlanStep& step, const std::string& root);
+// Loads the step's config (under `root`, with its override) as its kind's config type. A
+// pretraining's image count comes from `images_by_dataset` (serialized dataset config -> images)
+// or is counted and added there.
+absl::StatusOr<StepResources> LoadStepResources(const PlanStep& step, const std::string& root,
+                                                std::map<std::string, int64_t>* images_by_dataset);
 
 // What the written scripts point at.
 struct PlanSettings {

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -14,14 +15,16 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "mochi/port/paths.h"
 #include "mochi/port/status_macros.h"
 #include "mochi/port/text_proto.h"
 #include "pipelines/slurm/slurm_plan.h"
 
 ABSL_FLAG(std::string, plan, "", "The table's plan JSON (passed by the runner).");
 ABSL_FLAG(std::string, out, "",
-          "Plan directory to write (on a filesystem every node sees): frozen copies of the "
-          "binaries and configs, jobs/*.sbatch, submit.sh, plan.md; logs/ and report/ later.");
+          "Plan directory to write (on a filesystem every node sees; a relative path is taken "
+          "from the workspace): frozen copies of the binaries and configs, jobs/*.sbatch, "
+          "submit.sh, plan.md; logs/ and report/ later.");
 ABSL_FLAG(std::string, store, "",
           "Run store every node sees: each step's run directory, kept when done. A local build "
           "finds the runs with --define=mochi_run_store=<store> --define=mochi_store_mode=keep.");
@@ -44,13 +47,6 @@ namespace {
 namespace fs = std::filesystem;
 using mochi::pipelines::PlanSettings;
 using mochi::pipelines::TablePlan;
-
-// `path` made absolute against the directory `bazel run` was started in.
-std::string Absolute(const std::string& path) {
-  if (path.empty() || path[0] == '/') return path;
-  const char* cwd = std::getenv("BUILD_WORKING_DIRECTORY");
-  return (fs::path(cwd != nullptr ? cwd : ".") / path).lexically_normal().string();
-}
 
 // The code version as the pipeline actions record it (tools/workspace_status.sh).
 std::string GitRevision(const std::string& workspace) {
@@ -100,11 +96,12 @@ absl::Status Run() {
         "--store=DIR");
   }
   PlanSettings settings;
-  settings.plan_dir = Absolute(absl::GetFlag(FLAGS_out));
-  settings.store = Absolute(absl::GetFlag(FLAGS_store));
-  if (settings.plan_dir.empty() || settings.store.empty()) {
+  if (absl::GetFlag(FLAGS_out).empty() || absl::GetFlag(FLAGS_store).empty()) {
     return absl::InvalidArgumentError("--out and --store are required");
   }
+  // The scripts run elsewhere (other nodes, another directory): absolute paths only.
+  settings.plan_dir = fs::absolute(mochi::ResolvePath(absl::GetFlag(FLAGS_out))).string();
+  settings.store = fs::absolute(mochi::ResolvePath(absl::GetFlag(FLAGS_store))).string();
   settings.workspace = workspace;
   settings.tag = absl::GetFlag(FLAGS_tag);
   settings.partition = absl::GetFlag(FLAGS_partition);
@@ -120,8 +117,10 @@ absl::Status Run() {
   MOCHI_ASSIGN_OR_RETURN(std::string text, mochi::ReadFileToString(absl::GetFlag(FLAGS_plan)));
   MOCHI_ASSIGN_OR_RETURN(TablePlan plan, mochi::pipelines::ParseTablePlan(text));
   std::vector<mochi::pipelines::StepResources> resources;
+  std::map<std::string, int64_t> images_by_dataset;
   for (const auto& step : plan.steps) {
-    MOCHI_ASSIGN_OR_RETURN(auto r, mochi::pipelines::LoadStepResources(step, "."));
+    MOCHI_ASSIGN_OR_RETURN(auto r,
+                           mochi::pipelines::LoadStepResources(step, ".", &images_by_dataset));
     if (r.size.images == 0) r.size.images = absl::GetFlag(FLAGS_train_images);
     resources.push_back(r);
   }

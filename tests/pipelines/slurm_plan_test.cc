@@ -47,20 +47,25 @@ TEST(SlurmPlanTest, CiTable1IsTwoPretrainingsAndTheirLinearEvaluations) {
   EXPECT_EQ(input_of.at("ci__mocov2__s0"), "");
   EXPECT_EQ(input_of.at("ci__mocov2__s0__lincls"), "ci__mocov2__s0");
   EXPECT_EQ(input_of.at("ci__mochi_256_512_0__s0__lincls"), "ci__mochi_256_512_0__s0");
+  std::map<std::string, int64_t> images_by_dataset;
   for (const PlanStep& step : plan.steps) {
-    absl::StatusOr<StepResources> resources = LoadStepResources(step, ".");
+    absl::StatusOr<StepResources> resources = LoadStepResources(step, ".", &images_by_dataset);
     ASSERT_THAT(resources, IsOk()) << step.name;
     EXPECT_FALSE(resources->placement.gpus) << step.name;
     EXPECT_EQ(resources->placement.nodes * resources->placement.processes_per_node, 1);
+    // The ci cut's 12,800 Fashion-MNIST images, as the loader reads them.
+    if (step.kind == "pretrain") EXPECT_EQ(resources->size.images, 12800) << step.name;
   }
+  EXPECT_EQ(images_by_dataset.size(), 1u);  // both pretrainings read one dataset, counted once
 }
 
 TEST(SlurmPlanTest, PaperTable2PretrainsOnEightGpusAndEvaluatesOnOne) {
   const TablePlan plan = LoadPlan("table2_paper_plan");
   ASSERT_EQ(plan.steps.size(), 18u);  // 6 pretrainings, each with a linear eval and a transfer
   int pretrainings = 0;
+  std::map<std::string, int64_t> images_by_dataset;
   for (const PlanStep& step : plan.steps) {
-    absl::StatusOr<StepResources> resources = LoadStepResources(step, ".");
+    absl::StatusOr<StepResources> resources = LoadStepResources(step, ".", &images_by_dataset);
     ASSERT_THAT(resources, IsOk()) << step.name;
     EXPECT_TRUE(resources->placement.gpus) << step.name;
     if (step.kind == "pretrain") {
@@ -168,11 +173,13 @@ TEST(SlurmPlanTest, ASingleProcessBinaryCannotAskForMoreProcesses) {
   step.name = "e";
   step.kind = "lincls";
   step.config = "configs/lincls/fmnist_ci.pbtxt";
+  std::map<std::string, int64_t> images_by_dataset;
   step.override_text = "run { placement { processes_per_node: 2 } }";
-  EXPECT_THAT(LoadStepResources(step, ".").status().message(),
+  EXPECT_THAT(LoadStepResources(step, ".", &images_by_dataset).status().message(),
               HasSubstr("the lincls binary runs in one process"));
   step.override_text = "run { placement { nodes: 0 } }";
-  EXPECT_THAT(LoadStepResources(step, ".").status().message(), HasSubstr("placement.nodes"));
+  EXPECT_THAT(LoadStepResources(step, ".", &images_by_dataset).status().message(),
+              HasSubstr("placement.nodes"));
 }
 
 }  // namespace
