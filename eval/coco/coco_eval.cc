@@ -330,6 +330,14 @@ absl::StatusOr<CocoStats> EvaluateCoco(const CocoGroundTruth& gt,
   return SummarizeCoco(acc, params);
 }
 
+void MergeCategories(CocoGroundTruth* gt, std::vector<CocoInstance>* detections) {
+  if (gt->categories.empty()) return;
+  gt->categories.resize(1);
+  const int64_t merged = gt->categories[0].id;
+  for (CocoInstance& annotation : gt->annotations) annotation.category_id = merged;
+  for (CocoInstance& detection : *detections) detection.category_id = merged;
+}
+
 absl::StatusOr<CocoStats> EvaluateCocoFiles(const std::string& gt_path, const std::string& dt_path,
                                             IouType iou_type) {
   MOCHI_ASSIGN_OR_RETURN(CocoGroundTruth gt, LoadCocoGroundTruth(gt_path, iou_type));

@@ -104,6 +104,12 @@ absl::StatusOr<CocoStats> EvaluateCoco(const CocoGroundTruth& gt,
                                        const std::vector<CocoInstance>& detections,
                                        IouType iou_type);
 
+// Class-agnostic scoring (pycocotools' params.useCats = 0): every ground-truth category and every
+// detection's category become the first category of `gt`, so a detection counts for whatever
+// object it localises and the per-image detection cap applies over all classes. Shows how much of
+// a detector's AP is lost to classification rather than localisation. No-op without categories.
+void MergeCategories(CocoGroundTruth* gt, std::vector<CocoInstance>* detections);
+
 // Reads both files and evaluates; errors name the file and the entry at fault.
 absl::StatusOr<CocoStats> EvaluateCocoFiles(const std::string& gt_path, const std::string& dt_path,
                                             IouType iou_type);

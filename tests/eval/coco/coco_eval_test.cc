@@ -155,6 +155,36 @@ TEST(CocoEvalTest, MaxDetectionsCapIsPerImageAndCategory) {
   ExpectStats(Evaluate(gt, dt), {.5, .5, .5, .5, -1, -1, .5, .5, .5, .5, -1, -1}, 1e-12);
 }
 
+// Class-agnostic scoring (MergeCategories, pycocotools' useCats = 0). Two images with one
+// category-1 object each; in score order: a detection of image 1's object with the wrong category
+// (.9), a category-1 detection beside image 2's object (.8), then one on it (.7).
+//   per category: category 1 sees FP, TP: precision 1/2 up to recall 1/2, so the 51 recall
+//     thresholds 0 .. 0.5 read 1/2: AP = 25.5 / 101 (category 2 has no ground truth: excluded);
+//   merged: TP, FP, TP: precision 1 up to recall 1/2 (51 thresholds), then 2/3 for the other 50:
+//     AP = (51 + 100 / 3) / 101.
+TEST(CocoEvalTest, MergedCategoriesScoreLocalisationAlone) {
+  const Json gt_json = {{"images", Json::array({Image(1), Image(2)})},
+                        {"categories", Categories({1, 2})},
+                        {"annotations", Json::array({Annotation(1, 1, 1, {0, 0, 10, 10}, 100),
+                                                     Annotation(2, 2, 1, {20, 20, 10, 10}, 100)})}};
+  const Json dt_json =
+      Json::array({Detection(1, 2, {0, 0, 10, 10}, .9), Detection(2, 1, {60, 60, 10, 10}, .8),
+                   Detection(2, 1, {20, 20, 10, 10}, .7)});
+  EXPECT_NEAR(Evaluate(gt_json, dt_json).values[kAp], 25.5 / 101, 1e-12);
+
+  absl::StatusOr<CocoGroundTruth> gt = ParseCocoGroundTruth(gt_json.dump(), "gt", IouType::kBbox);
+  ASSERT_THAT(gt, IsOk());
+  absl::StatusOr<std::vector<CocoInstance>> dt =
+      ParseCocoResults(dt_json.dump(), "dt", *gt, IouType::kBbox);
+  ASSERT_THAT(dt, IsOk());
+  MergeCategories(&*gt, &*dt);
+  ASSERT_EQ(gt->categories.size(), 1u);
+  absl::StatusOr<CocoStats> merged = EvaluateCoco(*gt, *dt, IouType::kBbox);
+  ASSERT_THAT(merged, IsOk());
+  EXPECT_NEAR(merged->values[kAp], (51 + 100. / 3) / 101, 1e-12);
+  EXPECT_NEAR(merged->values[kAr100], 1, 1e-12);
+}
+
 // Category ids 3, 7, 11 (non-contiguous); 20 has nothing and 42 only a detection: both have no
 // ground truth and are left out of the mean instead of counting as 0.
 TEST(CocoEvalTest, NonContiguousCategoriesAndCategoriesWithoutGroundTruth) {
