@@ -36,7 +36,8 @@ int main(int argc, char** argv) {
       mochi::eval::detection::MakeDetectionRunOptions(
           absl::GetFlag(FLAGS_checkpoint), absl::GetFlag(FLAGS_random_init), "",
           absl::GetFlag(FLAGS_coco_root), absl::GetFlag(FLAGS_output_dir),
-          absl::GetFlag(FLAGS_evaluate));
+          absl::GetFlag(FLAGS_evaluate), absl::GetFlag(FLAGS_resume),
+          absl::GetFlag(FLAGS_max_iters));
   if (!run.ok()) {
     std::fprintf(stderr, "segment: %s\n", std::string(run.status().message()).c_str());
     return EXIT_FAILURE;

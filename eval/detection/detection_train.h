@@ -56,8 +56,8 @@ struct DetectionRunOptions {
 // output_dir.
 absl::StatusOr<DetectionRunOptions> MakeDetectionRunOptions(
     const std::string& checkpoint, bool random_init, const std::string& voc_root,
-    const std::string& coco_root, const std::string& output_dir, bool evaluate,
-    bool resume = false, int64_t max_iters = 0);
+    const std::string& coco_root, const std::string& output_dir, bool evaluate, bool resume,
+    int64_t max_iters);
 
 // Validates the (overridden) config, trains, detects and evaluates. InvalidArgument for a bad
 // config, FailedPrecondition for a checkpoint that does not fit the backbone (or a training

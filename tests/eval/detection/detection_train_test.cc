@@ -189,17 +189,19 @@ TEST(DetectionInputTest, ResizesMasksNearestExactAndFlipsThem) {
 }
 
 TEST(DetectionRunOptionsTest, RefusesContradictoryFlags) {
-  EXPECT_THAT(MakeDetectionRunOptions("runs/a", true, "", "", "/tmp/out", true),
+  EXPECT_THAT(MakeDetectionRunOptions("runs/a", true, "", "", "/tmp/out", true, false, 0),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("exclusive")));
-  EXPECT_THAT(MakeDetectionRunOptions("", true, "", "", "", true),
+  EXPECT_THAT(MakeDetectionRunOptions("", true, "", "", "", true, false, 0),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--output_dir")));
   absl::StatusOr<DetectionRunOptions> run =
-      MakeDetectionRunOptions("/runs/a", false, "", "/data/coco", "/tmp/out", false);
+      MakeDetectionRunOptions("/runs/a", false, "", "/data/coco", "/tmp/out", false, true, 7);
   MOCHI_ASSERT_OK(run);
   EXPECT_EQ(run->checkpoint, "/runs/a");
   EXPECT_EQ(run->coco_root, "/data/coco");
   EXPECT_TRUE(run->voc_root.empty());
   EXPECT_FALSE(run->evaluate);
+  EXPECT_TRUE(run->resume);
+  EXPECT_EQ(run->max_iters, 7);
 }
 
 TEST(DetectionConfigTest, ValidateChecksTheFasterRcnnFields) {
