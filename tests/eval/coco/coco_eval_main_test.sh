@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # //eval:coco_eval prints one JSON object with the twelve COCO numbers (results.proto's
-# CocoMetrics), and on bad input prints the error (naming the file) and exits 1.
+# CocoMetrics), merges all categories under --class_agnostic, and on bad input prints the error
+# (naming the file) and exits 1.
 set -uo pipefail
 bin="$1"
 golden=tests/eval/testdata/eval_golden
@@ -14,6 +15,12 @@ want="ap:ap50:ap75:ap_small:ap_medium:ap_large:ar1:ar10:ar100:ar_small:ar_medium
 [ "$keys" = "$want" ] || fail "keys: $keys"
 printf '%s' "$out" | grep -q '"ap":0.65316831683168' || fail "ap: $out"
 printf '%s' "$out" | grep -q '"ap_large":-1' || fail "ap_large should be -1: $out"
+
+# All categories merged: pycocotools 2.0.11 with params.useCats = 0 gives AP 0.451155..., AR100 0.775.
+out=$("$bin" --gt="$golden/f1_boxes_ties_gt.json" --dt="$golden/f1_boxes_ties_dt.json" \
+  --class_agnostic) || fail "exit code $? with --class_agnostic"
+printf '%s' "$out" | grep -q '"ap":0.45115511551155' || fail "class-agnostic ap: $out"
+printf '%s' "$out" | grep -q '"ar100":0.775' || fail "class-agnostic ar100: $out"
 
 err=$("$bin" --gt="$golden/f1_boxes_ties_gt.json" --dt=/nonexistent/dt.json 2>&1 >/dev/null)
 rc=$?
