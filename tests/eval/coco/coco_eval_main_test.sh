@@ -16,7 +16,8 @@ want="ap:ap50:ap75:ap_small:ap_medium:ap_large:ar1:ar10:ar100:ar_small:ar_medium
 printf '%s' "$out" | grep -q '"ap":0.65316831683168' || fail "ap: $out"
 printf '%s' "$out" | grep -q '"ap_large":-1' || fail "ap_large should be -1: $out"
 
-# All categories merged: pycocotools 2.0.11 with params.useCats = 0 gives AP 0.451155..., AR100 0.775.
+# All categories merged: pycocotools 2.0.11 with params.useCats = 0 gives AP 0.451155...,
+# AR100 0.775.
 out=$("$bin" --gt="$golden/f1_boxes_ties_gt.json" --dt="$golden/f1_boxes_ties_dt.json" \
   --class_agnostic) || fail "exit code $? with --class_agnostic"
 printf '%s' "$out" | grep -q '"ap":0.45115511551155' || fail "class-agnostic ap: $out"

@@ -30,10 +30,12 @@ check() {
   local name="$1" bin="$2" config="$3" data="$4" width="$5"
   local out="$tmp/$name"
   "$bin" --config="$config" --random_init "$data" --output_dir="$out" --override="$width" \
-    --max_iters=2 >"$tmp/$name.1.log" 2>&1 || fail "$name --max_iters=2: $(tail -3 "$tmp/$name.1.log")"
+    --max_iters=2 >"$tmp/$name.1.log" 2>&1 ||
+    fail "$name --max_iters=2: $(tail -3 "$tmp/$name.1.log")"
   [ -f "$out/checkpoint.pt" ] || fail "$name: no checkpoint after --max_iters=2"
   [ ! -f "$out/model_final.pt" ] || fail "$name: --max_iters=2 ran to the end"
-  grep -q "stopped at iteration 2 of 4" "$tmp/$name.1.log" || fail "$name: $(tail -2 "$tmp/$name.1.log")"
+  grep -q "stopped at iteration 2 of 4" "$tmp/$name.1.log" ||
+    fail "$name: $(tail -2 "$tmp/$name.1.log")"
 
   if "$bin" --config="$config" --random_init "$data" --output_dir="$out" --override="$width" \
     >"$tmp/$name.2.log" 2>&1; then
