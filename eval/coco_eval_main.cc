@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
-#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -13,7 +12,6 @@
 #include "eval/coco/coco_eval.h"
 #include "mochi/port/json_proto.h"
 #include "mochi/port/paths.h"
-#include "mochi/port/status_macros.h"
 
 ABSL_FLAG(std::string, gt, "", "Ground-truth COCO dataset JSON (images, categories, annotations).");
 ABSL_FLAG(std::string, dt, "",
@@ -21,23 +19,6 @@ ABSL_FLAG(std::string, dt, "",
 ABSL_FLAG(std::string, iou_type, "bbox", "bbox (box AP) or segm (mask AP).");
 ABSL_FLAG(bool, class_agnostic, false,
           "Score with all categories merged into one (localisation alone, useCats = 0).");
-
-namespace {
-
-namespace coco = ::mochi::eval::coco;
-
-absl::StatusOr<coco::CocoStats> Evaluate(coco::IouType iou_type) {
-  MOCHI_ASSIGN_OR_RETURN(
-      coco::CocoGroundTruth gt,
-      coco::LoadCocoGroundTruth(mochi::ResolvePath(absl::GetFlag(FLAGS_gt)), iou_type));
-  MOCHI_ASSIGN_OR_RETURN(
-      std::vector<coco::CocoInstance> detections,
-      coco::LoadCocoResults(mochi::ResolvePath(absl::GetFlag(FLAGS_dt)), gt, iou_type));
-  if (absl::GetFlag(FLAGS_class_agnostic)) coco::MergeCategories(&gt, &detections);
-  return coco::EvaluateCoco(gt, detections, iou_type);
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
@@ -52,7 +33,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "coco_eval: --iou_type: %s\n", iou_type.status().ToString().c_str());
     return EXIT_FAILURE;
   }
-  const absl::StatusOr<mochi::eval::coco::CocoStats> stats = Evaluate(*iou_type);
+  const absl::StatusOr<mochi::eval::coco::CocoStats> stats = mochi::eval::coco::EvaluateCocoFiles(
+      mochi::ResolvePath(absl::GetFlag(FLAGS_gt)), mochi::ResolvePath(absl::GetFlag(FLAGS_dt)),
+      *iou_type, absl::GetFlag(FLAGS_class_agnostic));
   if (!stats.ok()) {
     std::fprintf(stderr, "coco_eval: %s\n", stats.status().ToString().c_str());
     return EXIT_FAILURE;

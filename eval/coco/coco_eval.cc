@@ -339,21 +339,22 @@ void MergeCategories(CocoGroundTruth* gt, std::vector<CocoInstance>* detections)
 }
 
 absl::StatusOr<CocoStats> EvaluateCocoFiles(const std::string& gt_path, const std::string& dt_path,
-                                            IouType iou_type) {
+                                            IouType iou_type, bool class_agnostic) {
   MOCHI_ASSIGN_OR_RETURN(CocoGroundTruth gt, LoadCocoGroundTruth(gt_path, iou_type));
   MOCHI_ASSIGN_OR_RETURN(std::vector<CocoInstance> detections,
                          LoadCocoResults(dt_path, gt, iou_type));
+  if (class_agnostic) MergeCategories(&gt, &detections);
   return EvaluateCoco(gt, detections, iou_type);
 }
 
 proto::CocoMetrics CocoStatsToProto(const CocoStats& stats) {
   proto::CocoMetrics metrics;
   const std::array<void (proto::CocoMetrics::*)(double), 12> setters = {
-      &proto::CocoMetrics::set_ap,       &proto::CocoMetrics::set_ap50,
-      &proto::CocoMetrics::set_ap75,     &proto::CocoMetrics::set_ap_small,
+      &proto::CocoMetrics::set_ap,        &proto::CocoMetrics::set_ap50,
+      &proto::CocoMetrics::set_ap75,      &proto::CocoMetrics::set_ap_small,
       &proto::CocoMetrics::set_ap_medium, &proto::CocoMetrics::set_ap_large,
-      &proto::CocoMetrics::set_ar1,      &proto::CocoMetrics::set_ar10,
-      &proto::CocoMetrics::set_ar100,    &proto::CocoMetrics::set_ar_small,
+      &proto::CocoMetrics::set_ar1,       &proto::CocoMetrics::set_ar10,
+      &proto::CocoMetrics::set_ar100,     &proto::CocoMetrics::set_ar_small,
       &proto::CocoMetrics::set_ar_medium, &proto::CocoMetrics::set_ar_large};
   for (size_t i = 0; i < setters.size(); ++i) (metrics.*setters[i])(stats.values[i]);
   return metrics;

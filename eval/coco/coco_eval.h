@@ -110,9 +110,10 @@ absl::StatusOr<CocoStats> EvaluateCoco(const CocoGroundTruth& gt,
 // a detector's AP is lost to classification rather than localisation. No-op without categories.
 void MergeCategories(CocoGroundTruth* gt, std::vector<CocoInstance>* detections);
 
-// Reads both files and evaluates; errors name the file and the entry at fault.
+// Reads both files and evaluates (after MergeCategories when `class_agnostic`); errors name the
+// file and the entry at fault.
 absl::StatusOr<CocoStats> EvaluateCocoFiles(const std::string& gt_path, const std::string& dt_path,
-                                            IouType iou_type);
+                                            IouType iou_type, bool class_agnostic = false);
 
 // The twelve numbers as results.proto's CocoMetrics (ap, ap50, ..., ar_large).
 proto::CocoMetrics CocoStatsToProto(const CocoStats& stats);

@@ -29,22 +29,23 @@ tiny_config() {
 check() {
   local name="$1" bin="$2" config="$3" data="$4" width="$5"
   local out="$tmp/$name"
-  "$bin" --config="$config" --random_init "$data" --output_dir="$out" --override="$width" \
-    --max_iters=2 >"$tmp/$name.1.log" 2>&1 ||
-    fail "$name --max_iters=2: $(tail -3 "$tmp/$name.1.log")"
+  # run LOG [FLAG...]: the binary on this run directory, its output in $tmp/$name.LOG.log.
+  run() {
+    local log="$tmp/$name.$1.log"
+    shift
+    "$bin" --config="$config" --random_init "$data" --output_dir="$out" --override="$width" "$@" \
+      >"$log" 2>&1
+  }
+  run 1 --max_iters=2 || fail "$name --max_iters=2: $(tail -3 "$tmp/$name.1.log")"
   [ -f "$out/checkpoint.pt" ] || fail "$name: no checkpoint after --max_iters=2"
   [ ! -f "$out/model_final.pt" ] || fail "$name: --max_iters=2 ran to the end"
   grep -q "stopped at iteration 2 of 4" "$tmp/$name.1.log" ||
     fail "$name: $(tail -2 "$tmp/$name.1.log")"
 
-  if "$bin" --config="$config" --random_init "$data" --output_dir="$out" --override="$width" \
-    >"$tmp/$name.2.log" 2>&1; then
-    fail "$name: a rerun without --resume overwrote the stopped run"
-  fi
+  run 2 && fail "$name: a rerun without --resume overwrote the stopped run"
   grep -q "pass --resume" "$tmp/$name.2.log" || fail "$name: $(tail -2 "$tmp/$name.2.log")"
 
-  "$bin" --config="$config" --random_init "$data" --output_dir="$out" --override="$width" \
-    --resume >"$tmp/$name.3.log" 2>&1 || fail "$name --resume: $(tail -3 "$tmp/$name.3.log")"
+  run 3 --resume || fail "$name --resume: $(tail -3 "$tmp/$name.3.log")"
   grep -q "Resuming .* at iteration 2" "$tmp/$name.3.log" || fail "$name: did not resume"
   [ -f "$out/model_final.pt" ] || fail "$name: no final model after --resume"
   [ -f "$out/metrics.json" ] || fail "$name: no metrics after --resume"
