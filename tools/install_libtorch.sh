@@ -5,6 +5,7 @@
 # Only the headers and the libraries the build links or loads are extracted (no Python parts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source tools/disk_space.sh
 want_cuda="${1:-0}"
 prefix=.deps/libtorch
 cache="${MOCHI_WHEEL_CACHE:-$HOME/.cache/mochi/wheels}"
@@ -77,12 +78,22 @@ fetch() {  # fetch name==version file sha256: into the cache, verified
 # Unpack into a fresh staging directory and move it in place at the end: an interrupted setup
 # never leaves a half-unpacked LibTorch that the build would take as installed.
 stage="$prefix.staging"
-rm -rf "$stage"; mkdir -p "$stage"
+rm -rf "$stage"
+unpacked_bytes=0
 for entry in "${wheels[@]}"; do
   IFS='|' read -r spec file sha members <<<"$entry"
   fetch "$spec" "$file" "$sha"
   # shellcheck disable=SC2086  # members are unzip patterns
-  unzip -q -o "$cache/$file" $members -d "$stage"
+  listed=$(unzip -l "$cache/$file" $members | tail -n 1 | awk '{ print $1 }')
+  unpacked_bytes=$(( unpacked_bytes + listed ))
+done
+# The old install is removed only after the new one is in place: both must fit.
+require_free_bytes "$stage" "$unpacked_bytes" "Unpacking LibTorch 2.11.0"
+mkdir -p "$stage"
+for entry in "${wheels[@]}"; do
+  IFS='|' read -r spec file sha members <<<"$entry"
+  # shellcheck disable=SC2086
+  unzip -q -o "$cache/$file" $members -d "$stage" </dev/null
 done
 echo "$stamp" >"$stage/.installed"
 rm -rf "$prefix.old"

@@ -27,6 +27,9 @@ if [ -x "$venv/bin/python" ] && pins_met; then
   exit 0
 fi
 echo "setup: installing $requirements into $venv (torch pulls several GiB of CUDA wheels)"
+# Measured: the installed venv is 4.7 GiB; pip unpacks each wheel beside it before installing.
+source tools/disk_space.sh
+require_free_bytes "$venv" $(( 6 * 2**30 )) "Installing the Python environment"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 log=/tmp/mochi-setup-python.log
 if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements" \
