@@ -7,7 +7,8 @@ reports print `unknown`. Never put a number here without a source.
 
 Profiles:
   default: Fashion-MNIST on one 2-core CPU machine; each table must regenerate in about 2 hours,
-           so runs use DEFAULT_BUDGET (a 20k-image cut, 6 epochs, K = 4096) and 2 seeds.
+           so runs use DEFAULT_BUDGET (a 20k-image cut, 6 epochs, K = 4096) and 2 seeds
+           (Table 3: 3).
   ci:      the regression cut (configs/pretrain/mocov2_fmnist_ci.pbtxt), MoCo-v2 and one MoCHi
            row, one seed.
   paper:   ResNet-50 with the paper's recipe (GPUs; ImageNet under $MOCHI_IMAGENET): ImageNet-100
@@ -24,6 +25,17 @@ PAPER_IN1K_CONFIG = "//configs:pretrain/mocov2_r50_in1k_200ep.pbtxt"
 # kNN and the linear evaluation: table1's 8 runs took 28 minutes end to end (reports/table1.md).
 DEFAULT_BUDGET = "dataset { fashion_mnist { limit: 20000 } } epochs: 6 checkpoint_every_epochs: 1 "
 DEFAULT_SEEDS = [0, 1]
+
+# Table 3 runs 3 seeds: with 2 a side, random init 2.4 points of AP^bb below MoCo-v2 gave Welch's
+# p = 0.089 (a t-test on 2 + 2 values has about 1-2 degrees of freedom). The other tables move to
+# 3 when they are regenerated with their new recipes.
+TABLE3_SEEDS = [0, 1, 2]
+
+def _seeds(row, seeds):
+    """`row` with its default-profile seeds replaced."""
+    copy = dict(row)
+    copy["default"] = dict(row["default"], seeds = seeds)
+    return copy
 
 # One seed keeps CI short; the regression tolerances come from seeds 0 and 1 measured by hand
 # (pipelines/regression_expected.json records the values and the command).
@@ -244,13 +256,16 @@ TABLES = {
     },
     "table3": {
         "title": "Table 3: COCO detection and instance segmentation, Mask R-CNN R50-C4 1x (paper); Mask R-CNN C4 on the COCO-format scenes (default profile)",
-        "rows": [SUPERVISED_INIT, RANDOM_INIT, _in1k(MOCOV2, ""), _in1k(MOCHI_256_512_0, mixing(256, 512, 0))],
+        "rows": [
+            _seeds(row, TABLE3_SEEDS)
+            for row in [SUPERVISED_INIT, RANDOM_INIT, _in1k(MOCOV2, ""), _in1k(MOCHI_256_512_0, mixing(256, 512, 0))]
+        ],
         "columns": COCO_COLUMNS,
         "transfers": {"segm": SEGMENTATION},
         # Its paper rows are ImageNet-1K runs (shared with Table 2).
         "lincls": {"paper": "//configs:lincls/r50_in1k.pbtxt"},
         "notes": {
-            "default": "Pretraining as table1 (20k images, 6 epochs, 2 seeds); transfer: configs/segmentation/fms_coco_r18_c4.pbtxt (2000 iterations at lr 0.02, 32 regions per image), on make_scenes --task=coco (1000 train / 250 val scenes, seed 0), scored on val by //eval/coco (pycocotools' COCOeval; the tests compare it with pycocotools on 1000 random cases). AP^mk is scored as detectron2's COCOEvaluator scores it: the mask results without their boxes, so its small/medium/large ranges read mask areas. Supervised init: configs/pretrain/supervised_fmnist.pbtxt (cross-entropy on the labels) on the same budget.",
+            "default": "Pretraining as table1 (20k images, 6 epochs), 3 seeds (each seed is the pretraining's and the transfer's); transfer: configs/segmentation/fms_coco_r18_c4.pbtxt (2000 iterations at lr 0.02, 32 regions per image), on make_scenes --task=coco (1000 train / 250 val scenes, seed 0), scored on val by //eval/coco (pycocotools' COCOeval; the tests compare it with pycocotools on 1000 random cases). AP^mk is scored as detectron2's COCOEvaluator scores it: the mask results without their boxes, so its small/medium/large ranges read mask areas. Supervised init: configs/pretrain/supervised_fmnist.pbtxt (cross-entropy on the labels) on the same budget.",
         },
     },
     "table_appendix_queue": {
